@@ -1,0 +1,48 @@
+import type { Segment } from '../segments/types.js';
+
+export interface MediaProbe {
+  durationSeconds: number;
+  width: number;
+  height: number;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  frameRate: number | null;
+}
+
+export interface CutRequest {
+  /** Complete segments covering the range, oldest first, as chosen by selectSegments. */
+  segments: Segment[];
+  /** Wall-clock range to keep, epoch ms. */
+  startMs: number;
+  endMs: number;
+  /**
+   * `accurate`: first and last frames within one frame of the range (boundary GOPs re-encoded).
+   * `fast`: stream copy only, snapping the start to the previous keyframe.
+   */
+  mode: 'accurate' | 'fast';
+  /** Where to write the MP4 (a temp file on the destination filesystem). */
+  outputPath: string;
+  /** Scratch directory for intermediate files; the pipeline removes what it creates. */
+  workDir: string;
+  signal?: AbortSignal;
+  onProgress?: (fraction: number) => void;
+}
+
+export interface CutResult {
+  /** SHA-256 (hex) of the output file, computed by streaming it. */
+  sha256: string;
+  sizeBytes: number;
+  probe: MediaProbe;
+  /** Wall-clock range the output really covers, epoch ms. */
+  actualStartMs: number;
+  actualEndMs: number;
+}
+
+/** Media operations on LiveKit segments (fluent-ffmpeg in production). */
+export interface MediaPipeline {
+  /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4 (+faststart). */
+  cut(request: CutRequest): Promise<CutResult>;
+  probe(filePath: string): Promise<MediaProbe>;
+  /** Writes a JPEG frame of `inputPath` at `atSeconds`, scaled to `width` (height follows). */
+  poster(inputPath: string, outputPath: string, atSeconds: number, width?: number): Promise<void>;
+}

@@ -1,0 +1,47 @@
+import type { SegmentNaming } from '../types.js';
+
+/** One complete MPEG-TS segment written by LiveKit egress. */
+export interface Segment {
+  /** File name inside the session directory, e.g. `replay_00012.ts`. */
+  name: string;
+  /** Absolute path. */
+  path: string;
+  /** Ordering key: the index from the name, or the position for TIMESTAMP names. */
+  sequence: number;
+  /** Wall-clock start, epoch milliseconds (from EXT-X-PROGRAM-DATE-TIME, the name, or derived). */
+  startMs: number;
+  /** Duration in seconds (EXTINF, or probed when the playlist has not caught up). */
+  durationSeconds: number;
+  sizeBytes: number;
+  /** Where the timing came from. */
+  timing: 'playlist' | 'filename' | 'probed';
+}
+
+export interface SegmentGap {
+  /** Wall-clock start of the missing stretch, epoch ms. */
+  startMs: number;
+  durationSeconds: number;
+}
+
+/** What the buffer holds right now. */
+export interface SegmentIndexSnapshot {
+  /** Complete segments, oldest first. Never includes a segment still being written. */
+  segments: Segment[];
+  gaps: SegmentGap[];
+  /** True once the main playlist has #EXT-X-ENDLIST (egress stopped). */
+  ended: boolean;
+  /** Wall-clock span covered, epoch ms; null when there are no segments. */
+  startMs: number | null;
+  endMs: number | null;
+}
+
+export interface SegmentDirectoryLayout {
+  /** Absolute directory holding the playlists and segments. */
+  dir: string;
+  filenamePrefix: string;
+  playlistName: string;
+  livePlaylistName: string;
+  naming: SegmentNaming;
+  /** Target duration, used to bound how long the playlist may lag. */
+  segmentDurationSeconds: number;
+}

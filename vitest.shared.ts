@@ -1,0 +1,28 @@
+import { fileURLToPath } from 'node:url';
+import { defineProject } from 'vitest/config';
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** Workspace packages resolve to their TypeScript sources, so tests need no build step. */
+export const workspaceAliases = {
+  '@livekit-replay/core': here('./packages/core/src/index.ts'),
+  '@livekit-replay/testing': here('./packages/testing/src/index.ts'),
+  '@livekit-replay/adapter-prisma': here('./packages/adapter-prisma/src/index.ts'),
+  '@livekit-replay/adapter-redis': here('./packages/adapter-redis/src/index.ts'),
+};
+
+export function packageProject(
+  name: string,
+  overrides: { testTimeout?: number; fileParallelism?: boolean } = {},
+) {
+  return defineProject({
+    resolve: { alias: workspaceAliases },
+    test: {
+      name,
+      include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+      testTimeout: overrides.testTimeout ?? 60_000,
+      hookTimeout: 120_000,
+      fileParallelism: overrides.fileParallelism ?? true,
+    },
+  });
+}
