@@ -8,3 +8,5 @@ export {
   STAMP_WIDTH,
   unwrapStamp,
 } from './frame-stamp.js';
+// Contract suites every store adapter runs (owned by packages/testing/src/contracts).
+export * from './contracts/index.js';
