@@ -1,0 +1,141 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { ReplayBufferError, ReplayErrorCode } from './errors.js';
+
+const GB = 1024 ** 3;
+
+/**
+ * Everything the manager can be tuned with. Defaults are chosen for a chat app's screen share:
+ * a 10-minute buffer of 2-second segments (finer segments mean a save waits less for the
+ * segment in progress and smart cuts re-encode less).
+ */
+export const replayConfigSchema = z.object({
+  livekit: z.object({
+    url: z.string().url(),
+    apiKey: z.string().min(1),
+    apiSecret: z.string().min(1),
+  }),
+  /** Root where LiveKit egress writes segments, as this process sees it. */
+  segmentsDir: z.string().min(1),
+  /** The same root as the egress host sees it (shared volume mounted elsewhere). */
+  egressSegmentsDir: z.string().min(1).optional(),
+  /** Root for finished clips (local clip storage) and scratch space. */
+  clipsDir: z.string().min(1),
+  bufferDurationMinutes: z.number().positive().max(120).default(10),
+  segmentDurationSeconds: z.number().int().min(1).max(10).default(2),
+  segmentNaming: z.enum(['INDEX', 'TIMESTAMP']).default('INDEX'),
+  defaultQuality: z.enum(['720p', '1080p', '1440p', 'source']).default('1080p'),
+  /** Longest save allowed, seconds. */
+  maxCaptureSeconds: z.number().positive().max(7200).default(600),
+  /** How long a save waits for the segment in progress to complete, ms. */
+  liveEdgeWaitMs: z.number().int().min(0).max(60_000).default(15_000),
+  /** Concurrent captures per process (ffmpeg is expensive). */
+  maxConcurrentCaptures: z.number().int().min(1).max(64).default(2),
+  defaultQuotaBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(5 * GB),
+  defaultCommunityMaxConcurrent: z.number().int().positive().default(5),
+  /** Keep segments this long after a share ends, so the user can still save. */
+  retainAfterStopSeconds: z.number().int().min(0).default(300),
+  /** Extra history kept beyond the buffer before segments are deleted. */
+  segmentGraceSeconds: z.number().int().min(0).default(30),
+  /** Sessions live longer than this are treated as orphans. */
+  orphanAfterHours: z.number().positive().default(3),
+  ffmpegPath: z.string().min(1).optional(),
+  ffprobePath: z.string().min(1).optional(),
+});
+
+export type ReplayConfigInput = z.input<typeof replayConfigSchema>;
+export type ReplayConfig = z.output<typeof replayConfigSchema>;
+
+/** Parses and validates a configuration object; errors name every bad field. */
+export function parseReplayConfig(input: unknown): ReplayConfig {
+  const result = replayConfigSchema.safeParse(input);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new ReplayBufferError(
+      ReplayErrorCode.CONFIG_INVALID,
+      `Invalid replay buffer configuration — ${problems.join('; ')}`,
+      { details: { fields: result.error.issues.map((issue) => issue.path.join('.')) } },
+    );
+  }
+  const config = result.data;
+  return {
+    ...config,
+    segmentsDir: path.resolve(config.segmentsDir),
+    clipsDir: path.resolve(config.clipsDir),
+  };
+}
+
+/** Environment variable names (the seed's, plus ours), mapped to config fields. */
+export const REPLAY_ENV = {
+  LIVEKIT_URL: 'livekit.url',
+  LIVEKIT_API_KEY: 'livekit.apiKey',
+  LIVEKIT_API_SECRET: 'livekit.apiSecret',
+  REPLAY_SEGMENTS_DIR: 'segmentsDir',
+  REPLAY_EGRESS_SEGMENTS_DIR: 'egressSegmentsDir',
+  REPLAY_CLIPS_DIR: 'clipsDir',
+  REPLAY_BUFFER_DURATION_MINUTES: 'bufferDurationMinutes',
+  REPLAY_SEGMENT_DURATION_SECONDS: 'segmentDurationSeconds',
+  REPLAY_SEGMENT_NAMING: 'segmentNaming',
+  REPLAY_DEFAULT_QUALITY: 'defaultQuality',
+  REPLAY_MAX_CAPTURE_SECONDS: 'maxCaptureSeconds',
+  REPLAY_MAX_CONCURRENT_CAPTURES: 'maxConcurrentCaptures',
+  REPLAY_DEFAULT_QUOTA_BYTES: 'defaultQuotaBytes',
+  REPLAY_COMMUNITY_MAX_CONCURRENT: 'defaultCommunityMaxConcurrent',
+  REPLAY_RETAIN_AFTER_STOP_SECONDS: 'retainAfterStopSeconds',
+  REPLAY_ORPHAN_AFTER_HOURS: 'orphanAfterHours',
+  FFMPEG_PATH: 'ffmpegPath',
+  FFPROBE_PATH: 'ffprobePath',
+} as const;
+
+const NUMERIC_FIELDS = new Set([
+  'bufferDurationMinutes',
+  'segmentDurationSeconds',
+  'maxCaptureSeconds',
+  'maxConcurrentCaptures',
+  'defaultQuotaBytes',
+  'defaultCommunityMaxConcurrent',
+  'retainAfterStopSeconds',
+  'orphanAfterHours',
+]);
+
+/**
+ * Reads the configuration from environment variables (see REPLAY_ENV); `overrides` win.
+ * Errors name the environment variable, not just the field.
+ */
+export function replayConfigFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  overrides: Partial<ReplayConfigInput> = {},
+): ReplayConfig {
+  const input: Record<string, unknown> = { livekit: {} };
+  for (const [variable, field] of Object.entries(REPLAY_ENV)) {
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    let value: unknown = raw;
+    if (NUMERIC_FIELDS.has(field)) {
+      value = Number(raw);
+      if (!Number.isFinite(value)) {
+        throw new ReplayBufferError(
+          ReplayErrorCode.CONFIG_INVALID,
+          `${variable} must be a number, got "${raw}"`,
+          {
+            details: { fields: [field], variable },
+          },
+        );
+      }
+    }
+    if (field.startsWith('livekit.')) (input.livekit as Record<string, unknown>)[field.slice(8)] = value;
+    else input[field] = value;
+  }
+  const merged = {
+    ...input,
+    ...overrides,
+    livekit: { ...(input.livekit as object), ...(overrides.livekit ?? {}) },
+  };
+  return parseReplayConfig(merged);
+}

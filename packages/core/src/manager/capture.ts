@@ -1,0 +1,263 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
+import { newId, safeJoin } from '../ids.js';
+import type { PendingWrite } from '../ports/clip-storage.js';
+import { selectSegments, waitForCoverage } from '../segments/select.js';
+import type { SegmentIndexSnapshot } from '../segments/types.js';
+import type { ClipRecord, ReplaySession } from '../types.js';
+import type { ManagerContext } from './context.js';
+import { notifyUser } from './context.js';
+import { type CaptureReplayInput, captureInputSchema, parseInput } from './inputs.js';
+import { authorizeOrThrow, isLive, loadOwnedSession, readSessionIndex } from './session-lifecycle.js';
+
+/** Scratch space for intermediate media files, beside the clips (same filesystem). */
+const WORK_DIR = '.work';
+
+interface RequestedRange {
+  startMs: number;
+  endMs: number;
+}
+
+function resolveRange(
+  input: ReturnType<typeof parseCapture>,
+  now: number,
+  maxSeconds: number,
+): RequestedRange {
+  let range: RequestedRange;
+  if (input.durationSeconds !== undefined) {
+    range = { startMs: now - input.durationSeconds * 1000, endMs: now };
+  } else if (input.startAt !== undefined) {
+    range = { startMs: input.startAt.getTime(), endMs: (input.endAt ?? new Date(now)).getTime() };
+  } else {
+    const startOffset = input.startOffsetSeconds ?? 0;
+    const endOffset = input.endOffsetSeconds ?? 0;
+    range = { startMs: now - startOffset * 1000, endMs: now - endOffset * 1000 };
+  }
+  if (!(range.endMs > range.startMs)) {
+    throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'The range must start before it ends', {
+      details: { startMs: range.startMs, endMs: range.endMs },
+    });
+  }
+  if (range.endMs > now + 1000) {
+    throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'The range cannot end in the future');
+  }
+  if ((range.endMs - range.startMs) / 1000 > maxSeconds) {
+    throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, `A clip can be at most ${maxSeconds} s long`, {
+      details: { maxSeconds },
+    });
+  }
+  return range;
+}
+
+function parseCapture(raw: CaptureReplayInput) {
+  return parseInput(captureInputSchema, raw, 'capture request');
+}
+
+/** The session may be saved from while live, and for the retention period after it ended. */
+function assertCapturable(ctx: ManagerContext, session: ReplaySession, now: number): void {
+  if (isLive(session)) return;
+  const endedAt = session.endedAt?.getTime() ?? 0;
+  if (now - endedAt > ctx.config.retainAfterStopSeconds * 1000) {
+    throw new ReplayBufferError(
+      ReplayErrorCode.SESSION_NOT_ACTIVE,
+      'This replay buffer has ended and its recording is no longer kept',
+      { details: { sessionId: session.id, status: session.status } },
+    );
+  }
+}
+
+/** Estimated output bytes from the buffered segments' real bitrate, with headroom for the re-encoded head. */
+export function estimateClipBytes(snapshot: SegmentIndexSnapshot, seconds: number): number {
+  const bytes = snapshot.segments.reduce((sum, s) => sum + s.sizeBytes, 0);
+  const duration = snapshot.segments.reduce((sum, s) => sum + s.durationSeconds, 0);
+  if (duration <= 0) return 0;
+  return Math.ceil((bytes / duration) * seconds * 1.05 + 256 * 1024);
+}
+
+/**
+ * Saves a wall-clock range of the buffer as an MP4 clip. Ends at the requested instant
+ * (waiting, bounded, for the segment in progress), clamps to what exists and says so.
+ * Reserves quota before any ffmpeg work; on every failure, nothing is left behind: no
+ * partial file, no temp file, no reservation, no record.
+ */
+export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput): Promise<ClipRecord> {
+  const input = parseCapture(raw);
+  const session = await loadOwnedSession(ctx, input.sessionId, input.userId);
+  const now = Date.now();
+  assertCapturable(ctx, session, now);
+  await authorizeOrThrow(ctx, {
+    userId: session.userId,
+    action: 'capture',
+    roomName: session.roomName,
+    channelId: session.channelId,
+    communityId: session.communityId,
+    sessionId: session.id,
+  });
+  const requested = resolveRange(input, now, ctx.config.maxCaptureSeconds);
+
+  // A live session is confirmed with LiveKit first: if it cannot be reached, answer
+  // "try again" (EGRESS_UNAVAILABLE) before writing anything.
+  if (isLive(session) && session.egressId) await ctx.egress.getEgress(session.egressId);
+
+  let snapshot = await readSessionIndex(ctx, session);
+  if (snapshot.segments.length === 0) {
+    throw new ReplayBufferError(
+      ReplayErrorCode.NO_SEGMENTS,
+      'The replay buffer is still warming up: nothing has been recorded yet. Try again in a few seconds',
+      { details: { sessionId: session.id } },
+    );
+  }
+
+  ctx.rateLimiter?.hit(session.userId, now);
+  const releaseSlot = ctx.captureSlots.acquire();
+  const captureId = newId('cap');
+  const clipId = newId('clip');
+  const workDir = safeJoin(ctx.config.clipsDir, WORK_DIR, captureId);
+  let reservation = false;
+  let pending: PendingWrite | null = null;
+  let storedKey: string | null = null;
+  let posterKey: string | null = null;
+  ctx.events.emit('capture:started', { captureId, sessionId: session.id, userId: session.userId });
+
+  try {
+    if (isLive(session) && (snapshot.endMs ?? 0) < requested.endMs) {
+      ({ snapshot } = await waitForCoverage(() => readSessionIndex(ctx, session), requested.endMs, {
+        timeoutMs: ctx.config.liveEdgeWaitMs,
+      }));
+    }
+    const selected = selectSegments(snapshot, requested);
+    if (!selected.ok) {
+      const code =
+        selected.reason === 'INVALID_RANGE'
+          ? ReplayErrorCode.INVALID_INPUT
+          : ReplayErrorCode[selected.reason];
+      throw new ReplayBufferError(code, `Cannot save: ${selected.message}`, {
+        details: { bufferStartMs: selected.bufferStartMs, bufferEndMs: selected.bufferEndMs },
+      });
+    }
+    const selection = selected.selection;
+    const seconds = (selection.endMs - selection.startMs) / 1000;
+
+    const estimate = estimateClipBytes(snapshot, seconds);
+    await ctx.quotas.reserve(session.userId, captureId, estimate, ctx.config.defaultQuotaBytes);
+    reservation = true;
+
+    await mkdir(workDir, { recursive: true });
+    pending = await ctx.storage.beginWrite(`clips/${clipId}.mp4`);
+    const progress = (fraction: number) => {
+      ctx.events.emit('capture:progress', { captureId, fraction });
+      void notifyUser(ctx, {
+        type: 'CAPTURE_PROGRESS',
+        userId: session.userId,
+        sessionId: session.id,
+        at: new Date().toISOString(),
+        captureId,
+        fraction,
+      });
+    };
+    const mode = input.mode ?? 'accurate';
+    const result = await ctx.media.cut({
+      segments: selection.segments,
+      startMs: selection.startMs,
+      endMs: selection.endMs,
+      mode,
+      outputPath: pending.path,
+      workDir,
+      onProgress: progress,
+    });
+    // The poster is taken from the finished local file before it is published.
+    posterKey = await writePoster(ctx, clipId, pending.path, result.probe.durationSeconds).catch((error) => {
+      // A missing poster never fails a save that produced a good clip.
+      ctx.events.emit('error', toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'));
+      return null;
+    });
+    const stored = await pending.commit();
+    storedKey = stored.key;
+    pending = null;
+
+    const clip = await ctx.clips.create({
+      id: clipId,
+      ownerId: session.userId,
+      sessionId: session.id,
+      communityId: session.communityId,
+      roomName: session.roomName,
+      channelId: session.channelId,
+      requestedStart: new Date(requested.startMs),
+      requestedEnd: new Date(requested.endMs),
+      actualStart: new Date(result.actualStartMs),
+      actualEnd: new Date(result.actualEndMs),
+      durationSeconds: result.probe.durationSeconds,
+      sizeBytes: stored.sizeBytes,
+      sha256: result.sha256,
+      mimeType: 'video/mp4',
+      width: result.probe.width,
+      height: result.probe.height,
+      visibility: input.visibility ?? 'private',
+      storageKey: storedKey,
+      posterKey,
+      title: input.title ?? null,
+      metadata: {
+        clampedStart: selection.startClamped,
+        clampedEnd: selection.endClamped,
+        gaps: selection.gaps.map((gap) => ({
+          start: new Date(gap.startMs).toISOString(),
+          durationSeconds: gap.durationSeconds,
+        })),
+        cutMode: mode,
+        segmentCount: selection.segments.length,
+      },
+      createdAt: new Date(),
+    });
+    await ctx.quotas.commit(session.userId, captureId, stored.sizeBytes);
+    reservation = false;
+
+    ctx.events.emit('capture:completed', clip);
+    await notifyUser(ctx, {
+      type: 'CLIP_READY',
+      userId: session.userId,
+      sessionId: session.id,
+      at: new Date().toISOString(),
+      captureId,
+      clipId,
+    });
+    return clip;
+  } catch (error) {
+    const coded = toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed');
+    await pending?.abort().catch(() => undefined);
+    if (storedKey) await ctx.storage.delete(storedKey).catch(() => undefined);
+    if (posterKey) await ctx.storage.delete(posterKey).catch(() => undefined);
+    if (reservation) await ctx.quotas.release(session.userId, captureId).catch(() => undefined);
+    ctx.events.emit('capture:failed', { captureId, sessionId: session.id, error: coded });
+    await notifyUser(ctx, {
+      type: 'CAPTURE_FAILED',
+      userId: session.userId,
+      sessionId: session.id,
+      at: new Date().toISOString(),
+      captureId,
+      code: coded.code,
+      error: coded.message,
+    });
+    throw coded;
+  } finally {
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+    releaseSlot();
+  }
+}
+
+async function writePoster(
+  ctx: ManagerContext,
+  clipId: string,
+  clipPath: string,
+  duration: number,
+): Promise<string> {
+  const key = `posters/${clipId}.jpg`;
+  const poster = await ctx.storage.beginWrite(key);
+  try {
+    await ctx.media.poster(clipPath, poster.path, Math.min(1, duration / 2), 640);
+    await poster.commit();
+    return key;
+  } catch (error) {
+    await poster.abort();
+    throw error;
+  }
+}
