@@ -33,6 +33,13 @@ export interface SegmentIndexSnapshot {
   /** Wall-clock span covered, epoch ms; null when there are no segments. */
   startMs: number | null;
   endMs: number | null;
+  /**
+   * Segment files present but not usable yet (the one being written, or listed but not yet
+   * openable). Optional: snapshots built by hand may leave it out.
+   */
+  pending?: string[];
+  /** Whether a main or live playlist was found (false before LiveKit wrote the first one). */
+  playlistFound?: boolean;
 }
 
 export interface SegmentDirectoryLayout {
