@@ -1,3 +1,6 @@
+// Contract suites every store adapter runs (owned by packages/testing/src/contracts).
+export * from './contracts/index.js';
+export * from './emulator/index.js';
 export {
   decodeStampStrip,
   frameStampFilter,
@@ -8,5 +11,3 @@ export {
   STAMP_WIDTH,
   unwrapStamp,
 } from './frame-stamp.js';
-// Contract suites every store adapter runs (owned by packages/testing/src/contracts).
-export * from './contracts/index.js';
