@@ -30,6 +30,11 @@ function byCreatedThenId(a: ReplaySession, b: ReplaySession): number {
  * SessionStore kept in a Map, for tests, demos and single-instance deployments. Every method
  * does its whole read-decide-write before its first `await`, so calls cannot interleave.
  * Records are copied on the way in and out: callers never hold the stored objects.
+ *
+ * Invariants every SessionStore keeps (the contract suite checks them): at most one live
+ * session per user, also when `transition` heals a terminal session (ALREADY_ACTIVE); the
+ * community limit counts live sessions of the same non-null community; terminal statuses are
+ * left only when the caller lists them in `from`; `undefined` patch fields change nothing.
  */
 export class MemorySessionStore implements SessionStore {
   /** Stored records by id (protected so tests can read what was stored). */
@@ -144,6 +149,18 @@ export class MemorySessionStore implements SessionStore {
   ): Promise<ReplaySession | null> {
     const record = this.records.get(id);
     if (!record || !from.includes(record.status)) return null;
+    if (isLive(to) && !isLive(record.status)) {
+      // Healing a terminal session must not give its user a second live session.
+      for (const other of this.records.values()) {
+        if (other.id !== id && other.userId === record.userId && isLive(other.status)) {
+          throw new ReplayBufferError(
+            ReplayErrorCode.ALREADY_ACTIVE,
+            'this user already has another live replay buffer; it cannot be revived',
+            { details: { sessionId: other.id } },
+          );
+        }
+      }
+    }
     const next = this.applyPatch(record, patch);
     next.status = to;
     this.records.set(id, next);
