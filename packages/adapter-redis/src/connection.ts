@@ -1,0 +1,143 @@
+import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import type { Redis, RedisOptions } from 'ioredis';
+
+/**
+ * Client options this package uses for the connections it opens itself. They make a command
+ * fail within a few seconds when Redis is down instead of waiting in ioredis' offline queue
+ * (and possibly running much later, after its caller gave up):
+ * - `enableOfflineQueue: false`: a command issued while disconnected fails at once (the
+ *   adapters wait for the first connection themselves, see `whenReady`);
+ * - `autoResendUnfulfilledCommands: false`: a script whose reply was lost in a disconnect is
+ *   not run a second time on reconnect (a CAS that ran twice would report "did not match");
+ * - `commandTimeout`: a command sent into a dead socket fails instead of hanging;
+ * - `maxRetriesPerRequest: 1`: nothing waits across more than one reconnect attempt.
+ * Reconnection itself continues forever in the background (ioredis' default retryStrategy).
+ */
+export const FAIL_FAST_OPTIONS = {
+  enableOfflineQueue: false,
+  autoResendUnfulfilledCommands: false,
+  commandTimeout: 5_000,
+  connectTimeout: 5_000,
+  maxRetriesPerRequest: 1,
+  autoResubscribe: true,
+} as const satisfies RedisOptions;
+
+/** Wraps a driver failure into STORAGE_ERROR, naming the operation; coded errors pass through. */
+export function storageError(operation: string, cause: unknown): ReplayBufferError {
+  if (cause instanceof ReplayBufferError) return cause;
+  const text = cause instanceof Error ? cause.message : String(cause);
+  return new ReplayBufferError(
+    ReplayErrorCode.STORAGE_ERROR,
+    `Redis ${operation} failed: ${text}. Check that Redis is reachable; the operation may be retried.`,
+    { cause, details: { operation } },
+  );
+}
+
+/**
+ * Resolves when the client can take commands, or fails with STORAGE_ERROR after `timeoutMs`.
+ * A client created with `lazyConnect` is connected here. A client that was closed (`quit`,
+ * `disconnect`, or a retryStrategy that gave up) fails at once.
+ */
+export async function whenReady(client: Redis, timeoutMs: number, operation: string): Promise<void> {
+  if (client.status === 'ready') return;
+  if (client.status === 'end') {
+    throw storageError(operation, new Error('the Redis connection was closed'));
+  }
+  if (client.status === 'wait') {
+    // lazyConnect: start it; connect() rejects on failure, which the wait below reports.
+    client.connect().catch(() => {});
+  }
+  await new Promise<void>((resolve, reject) => {
+    let lastError: unknown;
+    const onReady = () => {
+      cleanup();
+      resolve();
+    };
+    const onError = (error: unknown) => {
+      lastError = error;
+    };
+    const onEnd = () => {
+      cleanup();
+      reject(storageError(operation, lastError ?? new Error('the Redis connection was closed')));
+    };
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(
+        storageError(
+          operation,
+          lastError ?? new Error(`not connected to Redis within ${timeoutMs} ms (status ${client.status})`),
+        ),
+      );
+    }, timeoutMs);
+    const cleanup = () => {
+      clearTimeout(timer);
+      client.off('ready', onReady);
+      client.off('error', onError);
+      client.off('end', onEnd);
+    };
+    client.on('ready', onReady);
+    client.on('error', onError);
+    client.on('end', onEnd);
+    // The status may have changed between the check above and the listeners.
+    if (client.status === 'ready') onReady();
+  });
+}
+
+/** Rejects with STORAGE_ERROR when `promise` takes longer than `timeoutMs`. */
+export function withTimeout<T>(promise: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(storageError(operation, new Error(`no answer from Redis within ${timeoutMs} ms`))),
+      timeoutMs,
+    );
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+export interface CommandRunnerOptions {
+  /** Longest wait for a connection before a command fails. Default 5000 ms. */
+  readyTimeoutMs?: number;
+  /**
+   * Upper bound for one operation, on top of the client's own `commandTimeout` (which a
+   * client handed in by the integrator may not set). Default 10000 ms.
+   */
+  operationTimeoutMs?: number;
+}
+
+/** Runs driver calls with the ready gate, a timeout and STORAGE_ERROR wrapping. */
+export class CommandRunner {
+  readonly readyTimeoutMs: number;
+  readonly operationTimeoutMs: number;
+
+  constructor(
+    readonly client: Redis,
+    options: CommandRunnerOptions = {},
+  ) {
+    this.readyTimeoutMs = options.readyTimeoutMs ?? 5_000;
+    this.operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
+  }
+
+  async run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<T> {
+    await whenReady(this.client, this.readyTimeoutMs, operation);
+    try {
+      return await withTimeout(fn(this.client), this.operationTimeoutMs, operation);
+    } catch (error) {
+      throw storageError(operation, error);
+    }
+  }
+}
+
+/** Closes a connection politely (QUIT), or drops it when Redis does not answer. */
+export async function closeClient(client: Redis, timeoutMs = 2_000): Promise<void> {
+  if (client.status === 'end') return;
+  if (client.status !== 'ready') {
+    client.disconnect();
+    return;
+  }
+  try {
+    await withTimeout(client.quit(), timeoutMs, 'quit');
+  } catch {
+    client.disconnect();
+  }
+}

@@ -1,0 +1,69 @@
+// The shared contract suites, run against the real Redis. The raw reader goes around the adapter
+// (plain HGETALL) so the suites check what actually reached Redis.
+import {
+  type RawSessionRow,
+  runJobLockContract,
+  runNotifierContract,
+  runSessionStoreContract,
+} from '@livekit-replay/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
+import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+
+const prefix = uniquePrefix('contracts');
+let admin: Redis;
+const opened: RedisAdapters[] = [];
+
+beforeAll(async () => {
+  admin = await connectSharedRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((adapters) => adapters.close()));
+  await deletePrefix(admin, prefix);
+  admin.disconnect();
+});
+
+/** A separate set of adapters (its own connection), as another app instance would have. */
+function instance(): RedisAdapters {
+  const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
+  opened.push(adapters);
+  return adapters;
+}
+
+async function rawSession(id: string): Promise<RawSessionRow | null> {
+  const hash = await admin.hgetall(`${prefix}session:${id}`);
+  if (Object.keys(hash).length === 0) return null;
+  const date = (value: string | undefined) => (value === undefined ? null : new Date(Number(value)));
+  return {
+    id: hash.id!,
+    userId: hash.userId!,
+    status: hash.status!,
+    egressId: hash.egressId ?? null,
+    communityId: hash.communityId ?? null,
+    startedAt: date(hash.startedAt),
+    endedAt: date(hash.endedAt),
+    endReason: hash.endReason ?? null,
+    error: hash.error ?? null,
+    missedSightings: Number(hash.missedSightings),
+  };
+}
+
+runSessionStoreContract({
+  name: 'redis',
+  create: () => instance().sessions,
+  raw: { getSession: rawSession },
+});
+
+runJobLockContract({
+  name: 'redis',
+  create: () => instance().jobLock,
+  crossInstance: true,
+});
+
+runNotifierContract({
+  name: 'redis',
+  create: () => instance().notifier,
+  crossInstance: true,
+});

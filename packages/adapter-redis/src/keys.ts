@@ -1,0 +1,77 @@
+import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+
+/** Default prefix for every key and channel this package touches. */
+export const DEFAULT_KEY_PREFIX = 'lkr:';
+
+/**
+ * A prefix may hold letters, digits and `: _ - . { }` (braces for a Redis Cluster hash tag such
+ * as `{lkr}:`). Nothing that is a glob character, so `SCAN MATCH <prefix>*` stays exact.
+ */
+const PREFIX_PATTERN = /^[A-Za-z0-9:_.{}-]{1,64}$/;
+
+export function assertKeyPrefix(prefix: string): string {
+  if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+    throw new ReplayBufferError(
+      ReplayErrorCode.CONFIG_INVALID,
+      'keyPrefix must be 1-64 characters of letters, digits, ":", "_", "-", ".", "{" or "}"',
+      { details: { field: 'keyPrefix' } },
+    );
+  }
+  return prefix;
+}
+
+/**
+ * External ids (user, community, egress) may contain any character; they are percent-encoded in
+ * key names so that `:` or a `{…}` hash tag inside an id cannot change the key's meaning or slot.
+ * The Lua scripts receive the already-encoded form.
+ */
+export function keyPart(value: string): string {
+  return encodeURIComponent(value);
+}
+
+/** Every key of the layout, derived from one prefix (the Lua scripts build the same names). */
+export class RedisKeys {
+  constructor(readonly prefix: string) {
+    assertKeyPrefix(prefix);
+  }
+
+  /** Hash holding one session's fields. */
+  session(id: string): string {
+    return `${this.prefix}session:${id}`;
+  }
+
+  /** String: id of the user's live (`starting`/`active`) session. */
+  userLive(userId: string): string {
+    return `${this.prefix}user-live:${keyPart(userId)}`;
+  }
+
+  /** Set: ids of the community's live sessions. */
+  communityLive(communityId: string): string {
+    return `${this.prefix}community-live:${keyPart(communityId)}`;
+  }
+
+  /** String: id of the session that owns a LiveKit egress. */
+  egress(egressId: string): string {
+    return `${this.prefix}egress:${keyPart(egressId)}`;
+  }
+
+  /** Sorted set of session ids in one status, score = createdAt (epoch ms). */
+  status(status: string): string {
+    return `${this.prefix}status:${status}`;
+  }
+
+  /** Sorted set of terminal sessions with an endedAt, score = endedAt (epoch ms). */
+  ended(): string {
+    return `${this.prefix}ended`;
+  }
+
+  /** String holding the token of a job lease. */
+  lock(name: string): string {
+    return `${this.prefix}lock:${keyPart(name)}`;
+  }
+
+  /** Pub/sub channel for notifications. */
+  notifications(): string {
+    return `${this.prefix}notifications`;
+  }
+}

@@ -1,0 +1,150 @@
+/**
+ * Test helpers: the shared Redis (REDIS_URL, default 127.0.0.1:6379) with a unique key prefix per
+ * test file, cleaned with SCAN + UNLINK on that prefix only; and throwaway redis-server processes
+ * for fault tests, so the shared server is never restarted.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import net from 'node:net';
+import { Redis, type RedisOptions } from 'ioredis';
+import { FAIL_FAST_OPTIONS } from '../connection.js';
+
+export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A prefix no other test file (or parallel run) uses. */
+export function uniquePrefix(name: string): string {
+  return `lkr-test:${name}:${randomUUID().slice(0, 8)}:`;
+}
+
+/**
+ * Connects to the shared Redis or throws with instructions. A test run never passes or skips
+ * silently without Redis: under CI=true (and locally) a missing server is a failure.
+ */
+export async function connectSharedRedis(options: RedisOptions = {}): Promise<Redis> {
+  const client = new Redis(REDIS_URL, { ...FAIL_FAST_OPTIONS, lazyConnect: true, ...options });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    await client.ping();
+    return client;
+  } catch (error) {
+    client.disconnect();
+    const ci = process.env.CI === 'true' ? ' (CI=true: Redis is required)' : '';
+    throw new Error(
+      `Redis is not reachable at ${REDIS_URL}${ci}. Start redis-server or set REDIS_URL. Cause: ${
+        (error as Error).message
+      }`,
+    );
+  }
+}
+
+/** Deletes every key under `prefix` (SCAN MATCH prefix*), never anything else. */
+export async function deletePrefix(client: Redis, prefix: string): Promise<number> {
+  if (!/^lkr-test:[A-Za-z0-9_-]+:[0-9a-f]{8}:$/.test(prefix)) {
+    throw new Error(`refusing to clean a prefix that is not a test prefix: ${prefix}`);
+  }
+  let cursor = '0';
+  let deleted = 0;
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    if (keys.length > 0) deleted += await client.unlink(...keys);
+  } while (cursor !== '0');
+  return deleted;
+}
+
+export async function keysUnder(client: Redis, prefix: string): Promise<string[]> {
+  const found: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, keys] = await client.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+    cursor = next;
+    found.push(...keys);
+  } while (cursor !== '0');
+  return found.sort();
+}
+
+export async function freePort(): Promise<number> {
+  const server = net.createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as net.AddressInfo).port;
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+/**
+ * A private redis-server without persistence on its own port. `stop()` kills it (its data is
+ * gone, like a crashed cache), `start()` brings a fresh one back on the same port.
+ */
+export class ThrowawayRedis {
+  private process: ChildProcess | null = null;
+
+  private constructor(readonly port: number) {}
+
+  static async start(): Promise<ThrowawayRedis> {
+    const server = new ThrowawayRedis(await freePort());
+    await server.start();
+    return server;
+  }
+
+  get url(): string {
+    return `redis://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.process !== null;
+  }
+
+  async start(): Promise<void> {
+    if (this.process) return;
+    const child = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+    this.process = child;
+    child.once('exit', () => {
+      if (this.process === child) this.process = null;
+    });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      if (await this.answersPing()) return;
+      if (!this.process) throw new Error(`redis-server on port ${this.port} exited at start`);
+      if (Date.now() > deadline) {
+        await this.stop();
+        throw new Error(`redis-server on port ${this.port} did not start within 10 s`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+
+  /** SIGKILL: the server vanishes mid-run, connections drop without a goodbye. */
+  async stop(): Promise<void> {
+    const child = this.process;
+    if (!child) return;
+    this.process = null;
+    const exited = once(child, 'exit');
+    child.kill('SIGKILL');
+    await exited;
+  }
+
+  private answersPing(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(this.port, '127.0.0.1');
+      socket.setTimeout(500);
+      socket.once('connect', () => socket.write('PING\r\n'));
+      socket.once('data', (data) => {
+        socket.destroy();
+        resolve(data.toString().startsWith('+PONG'));
+      });
+      socket.once('error', () => resolve(false));
+      socket.once('timeout', () => {
+        socket.destroy();
+        resolve(false);
+      });
+    });
+  }
+}
