@@ -1,6 +1,6 @@
 import type { ClipRecord, ClipStore, ListClipsOptions } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectReplayError, newClipRecord, uniqueId } from './helpers.js';
+import { deleteAll, expectReplayError, newClipRecord, trackCreates, uniqueId } from './helpers.js';
 import type { ClipStoreContractOptions } from './types.js';
 
 /** A fixed instant in the past, so listing tests do not depend on the clock. */
@@ -13,13 +13,17 @@ const BASE_TIME = Date.UTC(2026, 0, 15, 12, 0, 0);
 export function runClipStoreContract(options: ClipStoreContractOptions): void {
   describe(`${options.name}: ClipStore contract`, () => {
     let store: ClipStore;
+    let unwrapped: ClipStore | undefined;
+    const createdIds = new Set<string>();
     const raw = options.raw;
 
     beforeAll(async () => {
-      store = await options.create();
+      unwrapped = await options.create();
+      store = trackCreates(unwrapped, createdIds);
     });
 
     afterAll(async () => {
+      if (unwrapped) await deleteAll(createdIds, (id) => unwrapped!.delete(id));
       await options.cleanup?.();
     });
 

@@ -111,3 +111,37 @@ export function newClipRecord(overrides: Partial<ClipRecord> = {}): ClipRecord {
     ...overrides,
   };
 }
+
+/**
+ * Wraps a store so the id of every record passed to `create` is remembered; the suites delete
+ * those records afterwards, leaving a shared database as they found it.
+ */
+export function trackCreates<T extends object>(store: T, ids: Set<string>): T {
+  return new Proxy(store, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property, target);
+      if (typeof value !== 'function') return value;
+      if (property === 'create') {
+        return (record: { id: string }, ...rest: unknown[]) => {
+          ids.add(record.id);
+          return value.apply(target, [record, ...rest]);
+        };
+      }
+      return value.bind(target);
+    },
+  });
+}
+
+/** Deletes what a suite created; failures are ignored (the suite already reported them). */
+export async function deleteAll(
+  ids: Iterable<string>,
+  remove: (id: string) => Promise<unknown>,
+): Promise<void> {
+  for (const id of ids) {
+    try {
+      await remove(id);
+    } catch {
+      // best effort
+    }
+  }
+}

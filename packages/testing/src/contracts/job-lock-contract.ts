@@ -85,10 +85,10 @@ export function runJobLockContract(options: JobLockContractOptions): void {
     it('renew extends a held lease past its first TTL', async () => {
       const name = uniqueId('job');
       const [a, b] = locks();
-      const lease = (await a.acquire(name, 600))!;
-      await sleep(150);
-      expect(await lease.renew(5_000)).toBe(true);
-      await sleep(800); // past the first TTL, well inside the renewed one
+      const lease = (await a.acquire(name, 1_000))!;
+      await sleep(100);
+      expect(await lease.renew(10_000)).toBe(true);
+      await sleep(1_300); // past the first TTL, well inside the renewed one
       expect(await b.acquire(name, 10_000)).toBeNull();
       await lease.release();
       expect(await b.acquire(name, 1_000)).not.toBeNull();

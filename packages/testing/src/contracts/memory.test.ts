@@ -12,6 +12,7 @@ import {
   MemorySessionStore,
   type ReplaySession,
 } from '@livekit-replay/core';
+import { afterAll, expect } from 'vitest';
 import { runClipStoreContract } from './clip-store-contract.js';
 import { runCommunityConfigStoreContract } from './community-config-store-contract.js';
 import { runJobLockContract } from './job-lock-contract.js';
@@ -23,11 +24,17 @@ class InspectableSessionStore extends MemorySessionStore {
   peek(id: string): ReplaySession | undefined {
     return this.records.get(id);
   }
+  count(): number {
+    return this.records.size;
+  }
 }
 
 class InspectableClipStore extends MemoryClipStore {
   peek(id: string): ClipRecord | undefined {
     return this.records.get(id);
+  }
+  count(): number {
+    return this.records.size;
   }
 }
 
@@ -81,3 +88,9 @@ runCommunityConfigStoreContract({
 runJobLockContract({ name: 'in-process', create: () => new InProcessJobLock() });
 
 runNotifierContract({ name: 'in-process', create: () => new InProcessNotifier() });
+
+// The session and clip suites delete what they created, so a shared database stays tidy.
+afterAll(() => {
+  expect(sessions.count()).toBe(0);
+  expect(clips.count()).toBe(0);
+});

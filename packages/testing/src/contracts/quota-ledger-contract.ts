@@ -67,7 +67,7 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
           () => ledger.reserve(userId, denied, 451 * MB, GB),
           'QUOTA_EXCEEDED',
         );
-        expect(error.details).toEqual({
+        expect(error.details).toMatchObject({
           limitBytes: GB,
           usedBytes: 350 * MB,
           reservedBytes: 200 * MB,

@@ -1,6 +1,14 @@
 import type { ReplaySession, SessionStatus, SessionStore } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectReplayError, newSessionInput, sleep, tally, uniqueId } from './helpers.js';
+import {
+  deleteAll,
+  expectReplayError,
+  newSessionInput,
+  sleep,
+  tally,
+  trackCreates,
+  uniqueId,
+} from './helpers.js';
 import type { SessionStoreContractOptions } from './types.js';
 
 const LIVE: SessionStatus[] = ['starting', 'active'];
@@ -13,13 +21,17 @@ const LIVE: SessionStatus[] = ['starting', 'active'];
 export function runSessionStoreContract(options: SessionStoreContractOptions): void {
   describe(`${options.name}: SessionStore contract`, () => {
     let store: SessionStore;
+    let unwrapped: SessionStore | undefined;
+    const createdIds = new Set<string>();
     const raw = options.raw;
 
     beforeAll(async () => {
-      store = await options.create();
+      unwrapped = await options.create();
+      store = trackCreates(unwrapped, createdIds);
     });
 
     afterAll(async () => {
+      if (unwrapped) await deleteAll(createdIds, (id) => unwrapped!.delete(id));
       await options.cleanup?.();
     });
 
