@@ -84,9 +84,23 @@ export class MemorySessionStore implements SessionStore {
       );
     }
     const now = this.now();
-    const { status: _ignored, ...fields } = session;
+    // Only the known fields: extra properties on the input are not stored.
     const record: ReplaySession = structuredClone({
-      ...fields,
+      id: session.id,
+      userId: session.userId,
+      roomName: session.roomName,
+      videoTrackId: session.videoTrackId,
+      audioTrackId: session.audioTrackId,
+      communityId: session.communityId,
+      channelId: session.channelId,
+      quality: session.quality,
+      egressId: session.egressId,
+      segmentDir: session.segmentDir,
+      filenamePrefix: session.filenamePrefix,
+      playlistName: session.playlistName,
+      livePlaylistName: session.livePlaylistName,
+      segmentNaming: session.segmentNaming,
+      segmentDurationSeconds: session.segmentDurationSeconds,
       status: 'starting',
       createdAt: now,
       updatedAt: now,
