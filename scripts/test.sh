@@ -17,4 +17,9 @@ say "lint (Biome)";       pnpm run lint
 say "typecheck";          pnpm run typecheck
 say "build (tsup)";       pnpm run build
 say "package checks";     pnpm run check:packages
-say "tests (vitest)";     pnpm exec vitest run
+say "tests (vitest)"
+mkdir -p .tmp
+status=0
+pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=.tmp/vitest-report.json || status=$?
+node scripts/test-summary.mjs .tmp/vitest-report.json || status=1
+exit $status

@@ -18,20 +18,25 @@ interface RequestedRange {
   endMs: number;
 }
 
+/**
+ * Turns the request into a wall-clock range. Durations and offsets count back from `anchorMs`
+ * (now for a live buffer, the end of the recording for one that has ended).
+ */
 function resolveRange(
   input: ReturnType<typeof parseCapture>,
+  anchorMs: number,
   now: number,
   maxSeconds: number,
 ): RequestedRange {
   let range: RequestedRange;
   if (input.durationSeconds !== undefined) {
-    range = { startMs: now - input.durationSeconds * 1000, endMs: now };
+    range = { startMs: anchorMs - input.durationSeconds * 1000, endMs: anchorMs };
   } else if (input.startAt !== undefined) {
-    range = { startMs: input.startAt.getTime(), endMs: (input.endAt ?? new Date(now)).getTime() };
+    range = { startMs: input.startAt.getTime(), endMs: (input.endAt ?? new Date(anchorMs)).getTime() };
   } else {
     const startOffset = input.startOffsetSeconds ?? 0;
     const endOffset = input.endOffsetSeconds ?? 0;
-    range = { startMs: now - startOffset * 1000, endMs: now - endOffset * 1000 };
+    range = { startMs: anchorMs - startOffset * 1000, endMs: anchorMs - endOffset * 1000 };
   }
   if (!(range.endMs > range.startMs)) {
     throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'The range must start before it ends', {
@@ -93,7 +98,8 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     communityId: session.communityId,
     sessionId: session.id,
   });
-  const requested = resolveRange(input, now, ctx.config.maxCaptureSeconds);
+
+  resolveRange(input, now, now, ctx.config.maxCaptureSeconds); // bad ranges fail before any I/O
 
   // A live session is confirmed with LiveKit first: if it cannot be reached, answer
   // "try again" (EGRESS_UNAVAILABLE) before writing anything.
@@ -107,6 +113,10 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       { details: { sessionId: session.id } },
     );
   }
+
+  // "The last N seconds" of a buffer that has ended means the last N seconds it recorded.
+  const anchor = isLive(session) ? now : Math.min(now, snapshot.endMs ?? now);
+  const requested = resolveRange(input, anchor, now, ctx.config.maxCaptureSeconds);
 
   ctx.rateLimiter?.hit(session.userId, now);
   const releaseSlot = ctx.captureSlots.acquire();
