@@ -39,6 +39,13 @@ export * from './manager/index.js';
 export * from './media/index.js';
 export * from './memory/index.js';
 // Ports
+export type {
+  ClipFileRecord,
+  ClipShareRequest,
+  ClipShareResult,
+  ClipSharer,
+  ClipShareTarget,
+} from './ports/clip-sharer.js';
 export type { ByteRange, ClipStorage, PendingWrite } from './ports/clip-storage.js';
 export type { ClipPage, ClipStore, ListClipsOptions } from './ports/clip-store.js';
 export type { CommunityConfigStore, CommunityReplayConfig } from './ports/community-config-store.js';

@@ -1,6 +1,7 @@
 import type EventEmitter from 'eventemitter3';
 import type { ReplayConfig } from '../config.js';
 import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
+import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ClipStorage } from '../ports/clip-storage.js';
 import type { ClipStore } from '../ports/clip-store.js';
 import type { CommunityConfigStore } from '../ports/community-config-store.js';
@@ -12,6 +13,7 @@ import type { QuotaLedger } from '../ports/quota-ledger.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { SegmentProber } from '../segments/segment-probe.js';
 import type { CaptureSlots } from './capture-slots.js';
+import type { PreviewUrlBuilder } from './preview.js';
 import type { SlidingWindowRateLimiter } from './rate-limiter.js';
 
 export type ReplayAction = 'start' | 'stop' | 'capture' | 'preview' | 'view_clip' | 'share_clip';
@@ -48,6 +50,10 @@ export interface ManagerContext {
   captureSlots: CaptureSlots;
   rateLimiter: SlidingWindowRateLimiter | null;
   authorize: AuthorizeHook | null;
+  /** Posts shared clips into the host app's chat; sharing is refused (DISABLED) without it. */
+  clipSharer?: ClipSharer | null;
+  /** Builds the URIs of preview segments and timeline thumbnails (default: relative names). */
+  previewUrl?: PreviewUrlBuilder | null;
 }
 
 /** Publishes to the user's UI; a notifier failure is reported, never thrown into the caller's path. */

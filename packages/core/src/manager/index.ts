@@ -1,11 +1,42 @@
 export { type BufferStatus, CAPTURE_PRESETS_SECONDS } from './buffer-status.js';
 export { estimateClipBytes } from './capture.js';
 export { CaptureSlots } from './capture-slots.js';
+export {
+  type ClipStream,
+  type DeleteClipResult,
+  type ListClipsPageOptions,
+  type ListPublicClipsOptions,
+  type PosterStream,
+  parseRangeHeader,
+  type ShareClipInput,
+  type ShareClipResult,
+} from './clip-library.js';
 export type { AuthorizeContext, AuthorizeHook, ReplayAction } from './context.js';
+export { toFileRecord } from './file-record.js';
 export type { CaptureReplayInput, StartReplayBufferInput, StopReplayBufferInput } from './inputs.js';
+export {
+  buildPreviewPlaylist,
+  defaultPreviewUrl,
+  PREVIEW_CACHE_DIR,
+  type PreviewPlaylist,
+  type PreviewSegment,
+  type PreviewSegmentStream,
+  type PreviewUrlBuilder,
+  previewTimeToWallClock,
+  wallClockToPreviewTime,
+} from './preview.js';
 export { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
 export {
   DEFAULT_CAPTURE_RATE_LIMITS,
   ReplayBufferManager,
   type ReplayBufferManagerOptions,
 } from './replay-buffer-manager.js';
+export {
+  DEFAULT_THUMBNAIL_COUNT,
+  DEFAULT_THUMBNAIL_WIDTH,
+  MAX_THUMBNAIL_COUNT,
+  type ThumbnailOptions,
+  type ThumbnailStream,
+  type TimelineThumbnail,
+  type TimelineThumbnails,
+} from './thumbnails.js';

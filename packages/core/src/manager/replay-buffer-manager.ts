@@ -4,27 +4,61 @@ import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
 import { FfmpegMediaPipeline } from '../media/index.js';
 import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memory/index.js';
-import type { ClipStorage } from '../ports/clip-storage.js';
-import type { ClipStore } from '../ports/clip-store.js';
+import type { ClipSharer } from '../ports/clip-sharer.js';
+import type { ByteRange, ClipStorage } from '../ports/clip-storage.js';
+import type { ClipPage, ClipStore } from '../ports/clip-store.js';
 import type { CommunityConfigStore } from '../ports/community-config-store.js';
 import type { EgressGateway } from '../ports/egress-gateway.js';
 import type { JobLock } from '../ports/job-lock.js';
 import type { MediaPipeline } from '../ports/media-pipeline.js';
 import type { Notifier } from '../ports/notifier.js';
-import type { QuotaLedger } from '../ports/quota-ledger.js';
+import type { QuotaLedger, QuotaUsage } from '../ports/quota-ledger.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
-import type { ClipRecord, ReplaySession } from '../types.js';
+import type { ClipRecord, ClipVisibility, ReplaySession } from '../types.js';
 import { startReplayBuffer, stopReplayBuffer } from './buffer-control.js';
 import { type BufferStatus, getBufferStatus } from './buffer-status.js';
 import { captureReplay } from './capture.js';
 import { CaptureSlots } from './capture-slots.js';
+import {
+  type ClipStream,
+  type DeleteClipResult,
+  deleteClip,
+  getClip,
+  getQuotaUsage,
+  type ListClipsPageOptions,
+  type ListPublicClipsOptions,
+  listClips,
+  listPublicClips,
+  openClipPoster,
+  openClipStream,
+  type PosterStream,
+  type ShareClipInput,
+  type ShareClipResult,
+  setClipVisibility,
+  setUserQuota,
+  shareClip,
+} from './clip-library.js';
 import type { AuthorizeHook, ManagerContext } from './context.js';
 import type { CaptureReplayInput, StartReplayBufferInput, StopReplayBufferInput } from './inputs.js';
 import { parseInput, sessionAccessSchema } from './inputs.js';
+import {
+  getPreview,
+  type PreviewPlaylist,
+  type PreviewSegmentStream,
+  type PreviewUrlBuilder,
+  resolvePreviewSegment,
+} from './preview.js';
 import { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
 import { loadOwnedSession } from './session-lifecycle.js';
+import {
+  getThumbnails,
+  resolveThumbnail,
+  type ThumbnailOptions,
+  type ThumbnailStream,
+  type TimelineThumbnails,
+} from './thumbnails.js';
 
 /** Production's limits: 3 saves a minute and 15 an hour per user. */
 export const DEFAULT_CAPTURE_RATE_LIMITS: RateLimitWindow[] = [
@@ -48,6 +82,14 @@ export interface ReplayBufferManagerOptions {
   notifier?: Notifier;
   jobLock?: JobLock;
   authorize?: AuthorizeHook;
+  /** Posts shared clips into your chat (channel or DM); without it shareClip answers DISABLED. */
+  clipSharer?: ClipSharer;
+  /**
+   * URIs for preview segments and timeline thumbnails, e.g.
+   * `({ sessionId, name, kind }) => \`/api/replay/sessions/${sessionId}/preview/${kind}s/${name}\``.
+   * Default: the bare name, relative to the playlist's URL (thumbnails under `thumbnails/`).
+   */
+  previewSegmentUrl?: PreviewUrlBuilder;
   /** Per-user save limits; `false` turns them off (tests, trusted callers). */
   captureRateLimits?: RateLimitWindow[] | false;
 }
@@ -87,6 +129,8 @@ export class ReplayBufferManager {
       captureSlots: new CaptureSlots(this.config.maxConcurrentCaptures),
       rateLimiter: rateLimits === false ? null : new SlidingWindowRateLimiter(rateLimits),
       authorize: options.authorize ?? null,
+      clipSharer: options.clipSharer ?? null,
+      previewUrl: options.previewSegmentUrl ?? null,
     };
   }
 
@@ -123,6 +167,80 @@ export class ReplayBufferManager {
   /** Saves the last `durationSeconds` (or a wall-clock range) as an MP4 clip. */
   captureReplay(input: CaptureReplayInput): Promise<ClipRecord> {
     return captureReplay(this.ctx, input);
+  }
+
+  // ── Clip library ──────────────────────────────────────────────────────────────────────
+
+  /** The user's own clips, newest first (cursor pagination). */
+  listClips(userId: string, options?: ListClipsPageOptions): Promise<ClipPage> {
+    return listClips(this.ctx, userId, options);
+  }
+
+  /** A user's public clips, newest first; with `viewerId`, only those the authorize hook lets them view. */
+  listPublicClips(ownerId: string, options?: ListPublicClipsOptions): Promise<ClipPage> {
+    return listPublicClips(this.ctx, ownerId, options);
+  }
+
+  /** One clip: the owner's, or a public one the authorize hook (`view_clip`) allows. Else CLIP_NOT_FOUND / FORBIDDEN. */
+  getClip(clipId: string, viewerId: string): Promise<ClipRecord> {
+    return getClip(this.ctx, clipId, viewerId);
+  }
+
+  /** Deletes the owner's clip (file, poster, record) and gives its bytes back. Idempotent. */
+  deleteClip(clipId: string, userId: string): Promise<DeleteClipResult> {
+    return deleteClip(this.ctx, clipId, userId);
+  }
+
+  setClipVisibility(clipId: string, userId: string, visibility: ClipVisibility): Promise<ClipRecord> {
+    return setClipVisibility(this.ctx, clipId, userId, visibility);
+  }
+
+  /** Posts the clip to a channel or a DM through the `clipSharer` (making it public). */
+  shareClip(clipId: string, userId: string, input: ShareClipInput): Promise<ShareClipResult> {
+    return shareClip(this.ctx, clipId, userId, input);
+  }
+
+  /** Streams a clip, whole or a byte range (`range` may be the raw HTTP Range header). */
+  openClipStream(clipId: string, viewerId: string, range?: ByteRange | string | null): Promise<ClipStream> {
+    return openClipStream(this.ctx, clipId, viewerId, range);
+  }
+
+  /** Streams a clip's poster JPEG (same access rules as the clip). */
+  openClipPoster(clipId: string, viewerId: string): Promise<PosterStream> {
+    return openClipPoster(this.ctx, clipId, viewerId);
+  }
+
+  getQuotaUsage(userId: string): Promise<QuotaUsage> {
+    return getQuotaUsage(this.ctx, userId);
+  }
+
+  /** Sets one user's quota in bytes (an admin call: your route decides who may make it). */
+  setUserQuota(userId: string, bytes: number): Promise<QuotaUsage> {
+    return setUserQuota(this.ctx, userId, bytes);
+  }
+
+  /** A VOD HLS playlist over the buffer for the trim preview (see PreviewPlaylist for the time mapping). */
+  getPreview(sessionId: string, userId: string): Promise<PreviewPlaylist> {
+    return getPreview(this.ctx, sessionId, userId);
+  }
+
+  /** Streams one preview segment (remuxed, cached); only names in the session's index resolve. */
+  resolvePreviewSegment(
+    sessionId: string,
+    userId: string,
+    segmentName: string,
+  ): Promise<PreviewSegmentStream> {
+    return resolvePreviewSegment(this.ctx, sessionId, userId, segmentName);
+  }
+
+  /** Evenly spaced thumbnails along the buffer for a trim timeline. */
+  getThumbnails(sessionId: string, userId: string, options?: ThumbnailOptions): Promise<TimelineThumbnails> {
+    return getThumbnails(this.ctx, sessionId, userId, options);
+  }
+
+  /** Streams one timeline thumbnail (made on first use, cached per segment). */
+  resolveThumbnail(sessionId: string, userId: string, name: string): Promise<ThumbnailStream> {
+    return resolveThumbnail(this.ctx, sessionId, userId, name);
   }
 
   // ── Notifications ─────────────────────────────────────────────────────────────────────
