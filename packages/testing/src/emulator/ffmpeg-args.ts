@@ -111,6 +111,9 @@ export function buildFfmpegArgs(plan: FfmpegPlan): string[] {
     (1.5 / fps).toFixed(6),
     '-segment_format',
     'mpegts',
+    // Without this the segment's bytes reach the disk in 256 KB blocks (often only at close).
+    '-segment_format_options',
+    'flush_packets=1',
     '-reset_timestamps',
     '0',
     '-segment_list',
