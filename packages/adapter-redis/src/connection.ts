@@ -33,6 +33,9 @@ export function storageError(operation: string, cause: unknown): ReplayBufferErr
   );
 }
 
+/** One pending wait per client, however many commands are waiting for the connection. */
+const pendingReady = new WeakMap<Redis, Promise<void>>();
+
 /**
  * Resolves when the client can take commands, or fails with STORAGE_ERROR after `timeoutMs`.
  * A client created with `lazyConnect` is connected here. A client that was closed (`quit`,
@@ -43,11 +46,24 @@ export async function whenReady(client: Redis, timeoutMs: number, operation: str
   if (client.status === 'end') {
     throw storageError(operation, new Error('the Redis connection was closed'));
   }
+  let pending = pendingReady.get(client);
+  if (!pending) {
+    pending = waitForReady(client, timeoutMs).finally(() => pendingReady.delete(client));
+    pendingReady.set(client, pending);
+  }
+  try {
+    await pending;
+  } catch (error) {
+    throw storageError(operation, error);
+  }
+}
+
+function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
   if (client.status === 'wait') {
     // lazyConnect: start it; connect() rejects on failure, which the wait below reports.
     client.connect().catch(() => {});
   }
-  await new Promise<void>((resolve, reject) => {
+  return new Promise<void>((resolve, reject) => {
     let lastError: unknown;
     const onReady = () => {
       cleanup();
@@ -58,15 +74,15 @@ export async function whenReady(client: Redis, timeoutMs: number, operation: str
     };
     const onEnd = () => {
       cleanup();
-      reject(storageError(operation, lastError ?? new Error('the Redis connection was closed')));
+      reject(lastError ?? new Error('the Redis connection was closed'));
     };
     const timer = setTimeout(() => {
       cleanup();
+      const reason = `not connected to Redis within ${timeoutMs} ms (status ${client.status})`;
       reject(
-        storageError(
-          operation,
-          lastError ?? new Error(`not connected to Redis within ${timeoutMs} ms (status ${client.status})`),
-        ),
+        lastError instanceof Error
+          ? new Error(`${reason}: ${lastError.message}`, { cause: lastError })
+          : new Error(reason),
       );
     }, timeoutMs);
     const cleanup = () => {
@@ -78,7 +94,7 @@ export async function whenReady(client: Redis, timeoutMs: number, operation: str
     client.on('ready', onReady);
     client.on('error', onError);
     client.on('end', onEnd);
-    // The status may have changed between the check above and the listeners.
+    // The status may have changed since the caller looked.
     if (client.status === 'ready') onReady();
   });
 }
@@ -128,15 +144,17 @@ export class CommandRunner {
   }
 }
 
-/** Closes a connection politely (QUIT), or drops it when Redis does not answer. */
+/** Closes a connection politely (QUIT) and waits until it is closed; drops it when Redis does not answer. */
 export async function closeClient(client: Redis, timeoutMs = 2_000): Promise<void> {
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
     return;
   }
+  const ended = new Promise<void>((resolve) => client.once('end', () => resolve()));
   try {
     await withTimeout(client.quit(), timeoutMs, 'quit');
+    await withTimeout(ended, timeoutMs, 'quit');
   } catch {
     client.disconnect();
   }

@@ -1,0 +1,109 @@
+// Leases across connections and processes: one winner, renewal, and expiry when the holder
+// process is killed without releasing.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { uniqueId } from '@livekit-replay/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { keyPart } from './keys.js';
+import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+
+const prefix = uniquePrefix('joblock');
+let admin: Redis;
+const opened: RedisAdapters[] = [];
+
+function instance(): RedisAdapters {
+  const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
+  opened.push(adapters);
+  return adapters;
+}
+
+beforeAll(async () => {
+  admin = await connectSharedRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((adapters) => adapters.close()));
+  await deletePrefix(admin, prefix);
+  admin.disconnect();
+});
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('RedisJobLock', () => {
+  it('gives a lease to exactly one of 50 acquirers on 5 connections, stored as one key with a token', async () => {
+    const locks = Array.from({ length: 5 }, () => instance().jobLock);
+    const name = uniqueId('cleanup');
+    const leases = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => locks[i % 5]!.acquire(name, 10_000)),
+    );
+    const winners = leases.filter((lease) => lease !== null);
+    expect(winners).toHaveLength(1);
+    const token = await admin.get(`${prefix}lock:${keyPart(name)}`);
+    expect(token).toMatch(/^[0-9a-f-]{36}$/);
+    const pttl = await admin.pttl(`${prefix}lock:${keyPart(name)}`);
+    expect(pttl).toBeGreaterThan(9_000);
+    await winners[0]!.release();
+    expect(await admin.exists(`${prefix}lock:${keyPart(name)}`)).toBe(0);
+  });
+
+  it('renews to the new TTL (rounding a fractional TTL up) and refuses renewal once lost', async () => {
+    const lock = instance().jobLock;
+    const name = uniqueId('reconcile');
+    const lease = (await lock.acquire(name, 250.2))!;
+    const key = `${prefix}lock:${keyPart(name)}`;
+    expect(await admin.pttl(key)).toBeLessThanOrEqual(251);
+    expect(await lease.renew(30_000)).toBe(true);
+    expect(await admin.pttl(key)).toBeGreaterThan(29_000);
+    // Someone deleting the key (an operator, a flush) means the lease is lost.
+    await admin.del(key);
+    expect(await lease.renew(30_000)).toBe(false);
+    expect(await admin.exists(key)).toBe(0);
+  });
+
+  it('lets the lease of a killed holder process expire, and never grants it twice meanwhile', async () => {
+    const name = uniqueId('sweep');
+    const holderScript = fileURLToPath(new URL('./test-support/lock-holder.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
+    const child = spawn(tsx, ['--conditions=source', holderScript, REDIS_URL, prefix, name, '1500'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let errors = '';
+    child.stdout.on('data', (chunk) => {
+      output += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      errors += chunk;
+    });
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!output.includes('\n')) {
+        if (child.exitCode !== null || Date.now() > deadline) {
+          throw new Error(`lock holder did not start: ${output} ${errors}`);
+        }
+        await sleep(20);
+      }
+      expect(output.trim()).toBe('acquired');
+    } finally {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      await exited;
+    }
+    // The holder is dead and never released: the lease is still held until its TTL runs out.
+    const lock = instance().jobLock;
+    expect(await lock.acquire(name, 10_000)).toBeNull();
+    expect(await admin.pttl(`${prefix}lock:${keyPart(name)}`)).toBeGreaterThan(0);
+    const deadline = Date.now() + 5_000;
+    let lease = await lock.acquire(name, 10_000);
+    while (!lease) {
+      if (Date.now() > deadline) throw new Error('the dead holder’s lease never expired');
+      await sleep(50);
+      lease = await lock.acquire(name, 10_000);
+    }
+    expect(await instance().jobLock.acquire(name, 10_000)).toBeNull();
+    await lease.release();
+  });
+});
