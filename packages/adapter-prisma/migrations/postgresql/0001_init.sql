@@ -40,8 +40,9 @@ CREATE INDEX "EgressSession_status_endedAt_idx" ON "EgressSession"("status", "en
 -- One live replay buffer per user, enforced by the database across every app instance.
 CREATE UNIQUE INDEX "EgressSession_one_live_per_user" ON "EgressSession"("userId") WHERE "status" IN ('starting', 'active');
 
+-- "C" collation on the id: listings break createdAt ties by id, byte order on every server.
 CREATE TABLE "ReplayClip" (
-    "id" TEXT NOT NULL,
+    "id" TEXT COLLATE "C" NOT NULL,
     "ownerId" TEXT NOT NULL,
     "sessionId" TEXT NOT NULL,
     "communityId" TEXT,
