@@ -392,7 +392,7 @@ export class EgressEmulator {
       throw new TwirpError('internal', `could not start the egress: ${(err as Error).message}`);
     }
     const response = info.clone();
-    void this.emit('egress_started', record);
+    this.emit('egress_started', record);
     return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
   }
 
@@ -405,7 +405,7 @@ export class EgressEmulator {
     }
     this.setStatus(r, EgressStatus.EGRESS_ENDING);
     const response = r.info.clone();
-    void this.emit('egress_updated', r);
+    this.emit('egress_updated', r);
     void (async () => {
       try {
         await r.process.stop();
@@ -441,7 +441,7 @@ export class EgressEmulator {
     if (r.info.status === EgressStatus.EGRESS_STARTING) {
       r.info.startedAt = nsFromMs(r.originMs);
       this.setStatus(r, EgressStatus.EGRESS_ACTIVE);
-      void this.emit('egress_updated', r);
+      this.emit('egress_updated', r);
     }
     for (const w of [...r.waiters]) w();
   }
@@ -465,7 +465,7 @@ export class EgressEmulator {
     this.refreshResults(r);
     r.info.endedAt = nsFromMs(now);
     this.setStatus(r, status);
-    if (!this.closed) void this.emit('egress_ended', r);
+    if (!this.closed) this.emit('egress_ended', r);
     r.settle();
     for (const w of [...r.waiters]) w();
   }
@@ -498,8 +498,8 @@ export class EgressEmulator {
     if (r.info.result.case === 'segments') r.info.result = { case: 'segments', value: info.clone() };
   }
 
-  private emit(event: EgressWebhookName, r: EgressRecord): Promise<unknown> {
-    return this.webhooks.emit(event, r.info).catch(() => undefined);
+  private emit(event: EgressWebhookName, r: EgressRecord): void {
+    this.webhooks.emit(event, r.info);
   }
 
   private requireRecord(egressId: string): EgressRecord {

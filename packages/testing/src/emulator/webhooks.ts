@@ -48,11 +48,16 @@ export class WebhookSender {
       url: () => string | undefined;
       faults: EmulatorFaults;
       timeoutMs?: number;
+      /** How long a reordered event waits for a successor before it is sent anyway. */
+      holdMs?: number;
     },
   ) {}
 
-  /** Builds, signs and schedules one event for `info` (a snapshot is taken now). */
-  async emit(event: EgressWebhookName, info: EgressInfo): Promise<WebhookLogEntry> {
+  /**
+   * Builds, signs and schedules one event for `info` (a snapshot is taken now). The log entry
+   * exists as soon as this returns, so `flush()` right after always covers it.
+   */
+  emit(event: EgressWebhookName, info: EgressInfo): WebhookLogEntry {
     const created = Date.now();
     const webhook = new WebhookEvent({
       event,
@@ -61,7 +66,6 @@ export class WebhookSender {
       createdAt: BigInt(Math.floor(created / 1000)),
     });
     const body = webhook.toJsonString();
-    const authorization = await signWebhook(body, this.options.apiKey, this.options.apiSecret);
     const status = EgressStatus[info.status] ?? String(info.status);
     const fault = this.options.faults.webhookAction({ event, egressId: info.egressId, status });
     const entry: WebhookLogEntry = {
@@ -71,7 +75,7 @@ export class WebhookSender {
       status,
       createdAt: Math.floor(created / 1000),
       body,
-      authorization,
+      authorization: '',
       outcome: 'pending',
       fault,
     };
@@ -86,12 +90,17 @@ export class WebhookSender {
       this.log.push(copy);
       copies.push(copy);
     }
+    const signed = signWebhook(body, this.options.apiKey, this.options.apiSecret).then((authorization) => {
+      for (const copy of copies) copy.authorization = authorization;
+    });
+    this.track(signed);
     const dispatch = () => {
       for (const copy of copies) {
         if (fault.delayMs && fault.delayMs > 0) {
-          this.track(sleep(fault.delayMs).then(() => this.post(copy)));
+          const delay = fault.delayMs;
+          this.track(Promise.all([signed, sleep(delay)]).then(() => this.post(copy)));
         } else {
-          this.queue = this.queue.then(() => this.post(copy));
+          this.queue = this.queue.then(() => signed).then(() => this.post(copy));
           this.track(this.queue);
         }
       }
@@ -99,15 +108,15 @@ export class WebhookSender {
     const previouslyHeld = this.held;
     this.held = undefined;
     if (fault.reorder) {
+      // Held until the next event has been queued (or `holdMs` passes, or a flush).
       const timer = setTimeout(() => {
         if (this.held?.timer === timer) this.held = undefined;
         dispatch();
-      }, 2000);
+      }, this.options.holdMs ?? 10_000);
       this.held = { release: dispatch, timer };
     } else {
       dispatch();
     }
-    // A held event goes out right after the event that followed it.
     if (previouslyHeld) {
       clearTimeout(previouslyHeld.timer);
       previouslyHeld.release();
