@@ -43,6 +43,14 @@ export const replayConfigSchema = z.object({
   segmentGraceSeconds: z.number().int().min(0).default(30),
   /** Sessions live longer than this are treated as orphans. */
   orphanAfterHours: z.number().positive().default(3),
+  /** A session still waiting for its egress id after this long is orphaned (a start that crashed). */
+  startTimeoutSeconds: z.number().int().positive().default(120),
+  /** Segment directories no session refers to (left by crashes) are swept once idle this long. */
+  unreferencedDirGraceSeconds: z.number().int().min(0).default(3600),
+  /** Maintenance intervals (ReplayBufferManager.startScheduler). */
+  reconcileIntervalSeconds: z.number().positive().default(60),
+  orphanCleanupIntervalSeconds: z.number().positive().default(600),
+  segmentSweepIntervalSeconds: z.number().positive().default(60),
   ffmpegPath: z.string().min(1).optional(),
   ffprobePath: z.string().min(1).optional(),
 });
@@ -89,6 +97,12 @@ export const REPLAY_ENV = {
   REPLAY_COMMUNITY_MAX_CONCURRENT: 'defaultCommunityMaxConcurrent',
   REPLAY_RETAIN_AFTER_STOP_SECONDS: 'retainAfterStopSeconds',
   REPLAY_ORPHAN_AFTER_HOURS: 'orphanAfterHours',
+  REPLAY_SEGMENT_GRACE_SECONDS: 'segmentGraceSeconds',
+  REPLAY_START_TIMEOUT_SECONDS: 'startTimeoutSeconds',
+  REPLAY_UNREFERENCED_DIR_GRACE_SECONDS: 'unreferencedDirGraceSeconds',
+  REPLAY_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
+  REPLAY_ORPHAN_CLEANUP_INTERVAL_SECONDS: 'orphanCleanupIntervalSeconds',
+  REPLAY_SEGMENT_SWEEP_INTERVAL_SECONDS: 'segmentSweepIntervalSeconds',
   FFMPEG_PATH: 'ffmpegPath',
   FFPROBE_PATH: 'ffprobePath',
 } as const;
@@ -102,6 +116,12 @@ const NUMERIC_FIELDS = new Set([
   'defaultCommunityMaxConcurrent',
   'retainAfterStopSeconds',
   'orphanAfterHours',
+  'segmentGraceSeconds',
+  'startTimeoutSeconds',
+  'unreferencedDirGraceSeconds',
+  'reconcileIntervalSeconds',
+  'orphanCleanupIntervalSeconds',
+  'segmentSweepIntervalSeconds',
 ]);
 
 /**

@@ -15,6 +15,13 @@ export type { AuthorizeContext, AuthorizeHook, ReplayAction } from './context.js
 export { toFileRecord } from './file-record.js';
 export type { CaptureReplayInput, StartReplayBufferInput, StopReplayBufferInput } from './inputs.js';
 export {
+  MISSED_SIGHTINGS_TO_END,
+  type OrphanCleanupResult,
+  type ReconcileResult,
+  type SegmentCleanupResult,
+  type TrimResult,
+} from './maintenance.js';
+export {
   buildPreviewPlaylist,
   defaultPreviewUrl,
   PREVIEW_CACHE_DIR,
@@ -32,6 +39,16 @@ export {
   type ReplayBufferManagerOptions,
 } from './replay-buffer-manager.js';
 export {
+  JobScheduler,
+  type JobSchedulerOptions,
+  type JobTickOutcome,
+  LIFECYCLE_JOB_NAMES,
+  type LifecycleJob,
+  type LifecycleSchedulerOptions,
+  type ScheduledJob,
+} from './scheduler.js';
+export { SegmentWatcher, type SegmentWatcherOptions } from './segment-watcher.js';
+export {
   DEFAULT_THUMBNAIL_COUNT,
   DEFAULT_THUMBNAIL_WIDTH,
   MAX_THUMBNAIL_COUNT,
@@ -40,3 +57,10 @@ export {
   type TimelineThumbnail,
   type TimelineThumbnails,
 } from './thumbnails.js';
+export {
+  EGRESS_WEBHOOK_EVENTS,
+  type EgressOutcome,
+  egressOutcome,
+  type WebhookIgnoredReason,
+  type WebhookResult,
+} from './webhooks.js';

@@ -51,6 +51,22 @@ import {
   resolvePreviewSegment,
 } from './preview.js';
 import { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
+import {
+  cleanupOldSegments,
+  cleanupOrphanedSessions,
+  type OrphanCleanupResult,
+  type ReconcileResult,
+  reconcileEgressStatus,
+  type SegmentCleanupResult,
+} from './maintenance.js';
+import {
+  type JobTickOutcome,
+  type LifecycleJob,
+  type LifecycleRunner,
+  type LifecycleSchedulerOptions,
+  startLifecycle,
+} from './scheduler.js';
+import { handleWebhook, type WebhookResult } from './webhooks.js';
 import { loadOwnedSession } from './session-lifecycle.js';
 import {
   getThumbnails,
@@ -241,6 +257,67 @@ export class ReplayBufferManager {
   /** Streams one timeline thumbnail (made on first use, cached per segment). */
   resolveThumbnail(sessionId: string, userId: string, name: string): Promise<ThumbnailStream> {
     return resolveThumbnail(this.ctx, sessionId, userId, name);
+  }
+
+  // ── Lifecycle ─────────────────────────────────────────────────────────────────────────
+
+  private lifecycle: LifecycleRunner | null = null;
+  private lifecycleStarting: Promise<void> | null = null;
+
+  /**
+   * Handles a LiveKit webhook: pass the raw request body and the `Authorization` header
+   * unchanged. Throws WEBHOOK_INVALID (nothing changes) unless LiveKit signed it; egress
+   * events are applied idempotently, in any order.
+   */
+  handleWebhook(rawBody: string | Uint8Array, authorization: string | undefined): Promise<WebhookResult> {
+    return handleWebhook(this.ctx, rawBody, authorization);
+  }
+
+  /** Trims live buffers to their window, deletes expired sessions' segments, sweeps stray dirs. */
+  cleanupOldSegments(): Promise<SegmentCleanupResult> {
+    return cleanupOldSegments(this.ctx);
+  }
+
+  /** Ends sessions nobody will end otherwise (too old, egress gone); deletes expired segments. */
+  cleanupOrphanedSessions(): Promise<OrphanCleanupResult> {
+    return cleanupOrphanedSessions(this.ctx);
+  }
+
+  /** Compares sessions with LiveKit's live egresses and repairs the differences. */
+  reconcileEgressStatus(): Promise<ReconcileResult> {
+    return reconcileEgressStatus(this.ctx);
+  }
+
+  /**
+   * Starts the maintenance jobs (each runs once now, then at its interval, once per tick across
+   * instances through the JobLock) and the segment watcher. Call `stopScheduler()` on shutdown.
+   */
+  async startScheduler(options: LifecycleSchedulerOptions = {}): Promise<void> {
+    if (this.lifecycle) return;
+    if (!this.lifecycleStarting) {
+      this.lifecycleStarting = startLifecycle(this.ctx, options)
+        .then((runner) => {
+          this.lifecycle = runner;
+        })
+        .finally(() => {
+          this.lifecycleStarting = null;
+        });
+    }
+    await this.lifecycleStarting;
+  }
+
+  /** Stops the jobs and the watcher; waits for passes in progress. No timers are left. */
+  async stopScheduler(): Promise<void> {
+    if (this.lifecycleStarting) await this.lifecycleStarting.catch(() => undefined);
+    const runner = this.lifecycle;
+    this.lifecycle = null;
+    await runner?.stop();
+  }
+
+  /** Runs one scheduled tick now, through the job lock (the scheduler must be started). */
+  runScheduledJob(job: LifecycleJob): Promise<JobTickOutcome> {
+    if (!this.lifecycle) return Promise.resolve('stopped');
+    return this.lifecycle.runNow(job);
   }
 
   // ── Notifications ─────────────────────────────────────────────────────────────────────

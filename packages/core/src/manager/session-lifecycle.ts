@@ -92,6 +92,10 @@ export interface EndSessionOptions {
   error?: string | null;
   /** Ask LiveKit to stop the egress too (not needed when LiveKit told us it ended). */
   stopEgress: boolean;
+  /** When it ended (LiveKit's time when it told us); defaults to now. */
+  endedAt?: Date;
+  /** LiveKit's start time, recorded when the session never saw its activation. */
+  startedAt?: Date;
 }
 
 /**
@@ -105,9 +109,11 @@ export async function endSession(
   options: EndSessionOptions,
 ): Promise<ReplaySession | null> {
   const ended = await ctx.sessions.transition(session.id, LIVE_SESSION_STATUSES, options.to, {
-    endedAt: new Date(),
+    endedAt: options.endedAt ?? new Date(),
     endReason: options.reason,
     error: options.error ?? null,
+    missedSightings: 0,
+    ...(options.startedAt ? { startedAt: options.startedAt } : {}),
   });
   if (!ended) return null;
   if (options.stopEgress && ended.egressId) {

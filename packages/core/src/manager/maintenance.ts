@@ -1,0 +1,498 @@
+import type { Dirent } from 'node:fs';
+import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { isReplayBufferError, ReplayErrorCode } from '../errors.js';
+import { toPublicSession } from '../events.js';
+import { isSafeId } from '../ids.js';
+import type { EgressSnapshot, ReplaySession, SessionStatus } from '../types.js';
+import { LIVE_SESSION_STATUSES } from '../types.js';
+import type { ManagerContext } from './context.js';
+import { notifyUser } from './context.js';
+import { endSession, isLive, readSessionIndex, segmentDirOf } from './session-lifecycle.js';
+import { applyEgressState, egressOutcome } from './webhooks.js';
+
+const ALL_STATUSES: readonly SessionStatus[] = ['starting', 'active', 'stopped', 'failed'];
+
+/** A session whose egress LiveKit has not seen this many passes in a row is ended. */
+export const MISSED_SIGHTINGS_TO_END = 2;
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function report(ctx: ManagerContext, errors: string[], what: string, error: unknown): void {
+  const text = `${what}: ${messageOf(error)}`;
+  errors.push(text);
+  ctx.events.emit('error', error instanceof Error ? error : new Error(text));
+}
+
+// Passes in progress, per manager: a tick that finds its job still running skips.
+const running = new WeakMap<ManagerContext, Set<string>>();
+
+async function exclusive<T>(ctx: ManagerContext, job: string, run: () => Promise<T>): Promise<T | null> {
+  let jobs = running.get(ctx);
+  if (!jobs) {
+    jobs = new Set();
+    running.set(ctx, jobs);
+  }
+  if (jobs.has(job)) return null;
+  jobs.add(job);
+  try {
+    return await run();
+  } finally {
+    jobs.delete(job);
+  }
+}
+
+// ── Segments ───────────────────────────────────────────────────────────────────────────
+
+export interface TrimResult {
+  segmentsDeleted: number;
+  bytesFreed: number;
+}
+
+/** How far back a live session's segments are kept: the buffer plus the grace period. */
+export function retentionWindowMs(ctx: ManagerContext): number {
+  return (ctx.config.bufferDurationMinutes * 60 + ctx.config.segmentGraceSeconds) * 1000;
+}
+
+/**
+ * Deletes a live session's segments that ended before the rolling window. Playlists stay (the
+ * index skips listed files that are gone); segments still being written are never touched.
+ */
+export async function trimSessionSegments(
+  ctx: ManagerContext,
+  session: ReplaySession,
+  now = Date.now(),
+): Promise<TrimResult> {
+  const cutoff = now - retentionWindowMs(ctx);
+  const snapshot = await readSessionIndex(ctx, session);
+  const result: TrimResult = { segmentsDeleted: 0, bytesFreed: 0 };
+  for (const segment of snapshot.segments) {
+    if (segment.startMs + segment.durationSeconds * 1000 >= cutoff) break;
+    try {
+      await unlink(segment.path);
+      result.segmentsDeleted++;
+      result.bytesFreed += segment.sizeBytes;
+    } catch (error) {
+      // Someone else (another instance, the watcher) got there first.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+  }
+  return result;
+}
+
+async function exists(dir: string): Promise<boolean> {
+  try {
+    return (await stat(dir)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Deletes the segment directories of sessions that ended more than `retainAfterStopSeconds` ago. */
+export async function deleteExpiredSessionSegments(
+  ctx: ManagerContext,
+  errors: string[] = [],
+  now = Date.now(),
+): Promise<number> {
+  const expired = await ctx.sessions.listEndedBefore(
+    new Date(now - ctx.config.retainAfterStopSeconds * 1000),
+  );
+  let deleted = 0;
+  for (const session of expired) {
+    try {
+      const dir = segmentDirOf(ctx, session);
+      if (!(await exists(dir))) continue;
+      await rm(dir, { recursive: true, force: true });
+      deleted++;
+    } catch (error) {
+      report(ctx, errors, `deleting the segments of session ${session.id}`, error);
+    }
+  }
+  return deleted;
+}
+
+/** Newest modification time of a directory and the entries directly inside it. */
+async function lastActivityMs(dir: string): Promise<number> {
+  let newest = (await stat(dir)).mtimeMs;
+  let entries: Dirent[] = [];
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch {
+    return newest;
+  }
+  for (const entry of entries) {
+    const info = await stat(path.join(dir, entry.name)).catch(() => null);
+    if (info && info.mtimeMs > newest) newest = info.mtimeMs;
+  }
+  return newest;
+}
+
+/**
+ * Removes directories under the segments root that no session refers to (crashes, deleted
+ * records), once nothing was written in them for `unreferencedDirGraceSeconds`. Only a
+ * directory whose name is exactly a session's segment directory is protected.
+ */
+export async function sweepUnreferencedDirs(
+  ctx: ManagerContext,
+  errors: string[] = [],
+  now = Date.now(),
+): Promise<number> {
+  const root = ctx.config.segmentsDir;
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw error;
+  }
+  const candidates = entries.filter((entry) => entry.isDirectory());
+  if (candidates.length === 0) return 0;
+  const known = new Set((await ctx.sessions.listByStatus(ALL_STATUSES)).map((s) => s.segmentDir));
+  const graceMs = ctx.config.unreferencedDirGraceSeconds * 1000;
+  let deleted = 0;
+  for (const entry of candidates) {
+    if (known.has(entry.name)) continue;
+    const dir = path.join(root, entry.name);
+    try {
+      if (now - (await lastActivityMs(dir)) < graceMs) continue;
+      // A session created since the listing above protects its directory too.
+      if (isSafeId(entry.name) && (await ctx.sessions.get(entry.name))?.segmentDir === entry.name) continue;
+      await rm(dir, { recursive: true, force: true });
+      deleted++;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      report(ctx, errors, `sweeping ${dir}`, error);
+    }
+  }
+  return deleted;
+}
+
+export interface SegmentCleanupResult {
+  /** Live sessions whose window was trimmed. */
+  sessionsTrimmed: number;
+  segmentsDeleted: number;
+  bytesFreed: number;
+  /** Whole directories of sessions past `retainAfterStopSeconds`. */
+  expiredSessionDirsDeleted: number;
+  /** Directories no session refers to, past the grace period. */
+  unreferencedDirsDeleted: number;
+  /** True when a previous pass was still running (this one did nothing). */
+  skipped: boolean;
+  errors: string[];
+}
+
+/**
+ * Keeps the disk to the buffer: trims every live session to its rolling window, deletes the
+ * directories of sessions past retention, and sweeps unreferenced directories.
+ */
+export async function cleanupOldSegments(ctx: ManagerContext): Promise<SegmentCleanupResult> {
+  const result: SegmentCleanupResult = {
+    sessionsTrimmed: 0,
+    segmentsDeleted: 0,
+    bytesFreed: 0,
+    expiredSessionDirsDeleted: 0,
+    unreferencedDirsDeleted: 0,
+    skipped: false,
+    errors: [],
+  };
+  const ran = await exclusive(ctx, 'segments', async () => {
+    const now = Date.now();
+    for (const session of await ctx.sessions.listByStatus(LIVE_SESSION_STATUSES)) {
+      try {
+        const trimmed = await trimSessionSegments(ctx, session, now);
+        if (trimmed.segmentsDeleted > 0) result.sessionsTrimmed++;
+        result.segmentsDeleted += trimmed.segmentsDeleted;
+        result.bytesFreed += trimmed.bytesFreed;
+      } catch (error) {
+        report(ctx, result.errors, `trimming session ${session.id}`, error);
+      }
+    }
+    result.expiredSessionDirsDeleted = await deleteExpiredSessionSegments(ctx, result.errors, now);
+    try {
+      result.unreferencedDirsDeleted = await sweepUnreferencedDirs(ctx, result.errors, now);
+    } catch (error) {
+      report(ctx, result.errors, 'listing the segments root', error);
+    }
+    return true;
+  });
+  if (ran === null) result.skipped = true;
+  return result;
+}
+
+// ── Orphans ────────────────────────────────────────────────────────────────────────────
+
+export interface OrphanCleanupResult {
+  /** Live sessions looked at. */
+  checked: number;
+  /** Sessions ended as orphans. */
+  ended: string[];
+  /** Sessions LiveKit did not know this time (one strike; ended on the next miss). */
+  struck: string[];
+  /** Segment directories deleted because their session ended more than the retention ago. */
+  expiredSessionDirsDeleted: number;
+  skipped: boolean;
+  errors: string[];
+}
+
+/**
+ * Ends live sessions nobody will end otherwise: older than `orphanAfterHours`, still without an
+ * egress after `startTimeoutSeconds`, or whose egress LiveKit reports finished (the webhook was
+ * lost) or no longer knows (two lookups in a row, like reconciliation). Then deletes the
+ * segments of sessions past retention.
+ */
+export async function cleanupOrphanedSessions(ctx: ManagerContext): Promise<OrphanCleanupResult> {
+  const result: OrphanCleanupResult = {
+    checked: 0,
+    ended: [],
+    struck: [],
+    expiredSessionDirsDeleted: 0,
+    skipped: false,
+    errors: [],
+  };
+  const ran = await exclusive(ctx, 'orphans', async () => {
+    const now = Date.now();
+    const maxAgeMs = ctx.config.orphanAfterHours * 3_600_000;
+    for (const session of await ctx.sessions.listByStatus(LIVE_SESSION_STATUSES)) {
+      result.checked++;
+      try {
+        const age = now - session.createdAt.getTime();
+        if (age > maxAgeMs) {
+          const ended = await endSession(ctx, session, {
+            to: 'stopped',
+            reason: 'orphaned',
+            stopEgress: true,
+          });
+          if (ended) result.ended.push(session.id);
+          continue;
+        }
+        if (!session.egressId) {
+          if (age > ctx.config.startTimeoutSeconds * 1000) {
+            const ended = await endSession(ctx, session, {
+              to: 'failed',
+              reason: 'orphaned',
+              error: 'The recording never started (no egress was recorded for this session)',
+              stopEgress: false,
+            });
+            if (ended) result.ended.push(session.id);
+          }
+          continue;
+        }
+        let egress: EgressSnapshot | null;
+        try {
+          egress = await ctx.egress.getEgress(session.egressId);
+        } catch (error) {
+          // LiveKit unreachable: nothing is decided on a guess.
+          report(ctx, result.errors, `looking up egress ${session.egressId}`, error);
+          continue;
+        }
+        if (egress) {
+          const outcome = egressOutcome(egress);
+          if (outcome.kind === 'end') {
+            const { applied } = await applyEgressState(ctx, session, egress, { reason: 'orphaned' });
+            if (applied) result.ended.push(session.id);
+          } else {
+            await applyEgressState(ctx, session, egress);
+            if (session.missedSightings > 0) {
+              await ctx.sessions.patch(session.id, LIVE_SESSION_STATUSES, { missedSightings: 0 });
+            }
+          }
+          continue;
+        }
+        const misses = session.missedSightings + 1;
+        if (misses >= MISSED_SIGHTINGS_TO_END) {
+          const ended = await endSession(ctx, session, {
+            to: 'stopped',
+            reason: 'orphaned',
+            stopEgress: true,
+          });
+          if (ended) result.ended.push(session.id);
+        } else {
+          await ctx.sessions.patch(session.id, LIVE_SESSION_STATUSES, { missedSightings: misses });
+          result.struck.push(session.id);
+        }
+      } catch (error) {
+        report(ctx, result.errors, `checking session ${session.id}`, error);
+      }
+    }
+    result.expiredSessionDirsDeleted = await deleteExpiredSessionSegments(ctx, result.errors, now);
+    return true;
+  });
+  if (ran === null) result.skipped = true;
+  return result;
+}
+
+// ── Reconciliation ─────────────────────────────────────────────────────────────────────
+
+export interface ReconcileResult {
+  /** Egresses LiveKit reported live. */
+  listed: number;
+  /** Sessions moved starting → active because LiveKit reports the egress active. */
+  activated: string[];
+  /** Sessions whose egress was missing this pass (first strike). */
+  struck: string[];
+  /** Strikes cleared because the egress reappeared. */
+  cleared: string[];
+  /** Sessions ended after two passes without their egress. */
+  ended: string[];
+  /** Sessions stopped by reconciliation, revived because LiveKit still runs their egress. */
+  healed: string[];
+  /** Egresses stopped at LiveKit because their session is over. */
+  strayEgressesStopped: string[];
+  /** True when a previous pass was still running (this one did nothing). */
+  skipped: boolean;
+  /** LiveKit could not be reached: nothing was changed. */
+  error: string | null;
+  errors: string[];
+}
+
+/** Heals a session reconciliation wrongly stopped. Null when it cannot be (user has another). */
+async function healSession(
+  ctx: ManagerContext,
+  session: ReplaySession,
+  egress: EgressSnapshot,
+): Promise<ReplaySession | null> {
+  let healed: ReplaySession | null;
+  try {
+    healed = await ctx.sessions.transition(
+      session.id,
+      ['stopped'],
+      egress.state === 'active' ? 'active' : 'starting',
+      {
+        endedAt: null,
+        endReason: null,
+        error: null,
+        missedSightings: 0,
+        ...(session.startedAt === null && egress.startedAt ? { startedAt: egress.startedAt } : {}),
+      },
+    );
+  } catch (error) {
+    if (isReplayBufferError(error, ReplayErrorCode.ALREADY_ACTIVE)) return null;
+    throw error;
+  }
+  if (!healed) return null;
+  ctx.events.emit('session:active', healed);
+  // The user was told the buffer stopped; tell them it runs again.
+  await notifyUser(ctx, {
+    type: 'REPLAY_BUFFER_STARTED',
+    userId: healed.userId,
+    sessionId: healed.id,
+    at: new Date().toISOString(),
+    session: toPublicSession(healed),
+  });
+  return healed;
+}
+
+/**
+ * Compares the store with what LiveKit reports live (one ListEgress):
+ * - a live session LiveKit lists: activated if it was still `starting` (egress_started was
+ *   lost); a reconciliation strike is cleared;
+ * - a live session LiveKit does not list: one strike; on the second pass in a row it is ended
+ *   (with LiveKit's verdict and error text when it still knows the egress, else `stopped`,
+ *   reason `reconciled`); its egress is not stopped, so a wrong verdict can be healed;
+ * - a listed egress whose session reconciliation stopped (and whose segments are still kept):
+ *   healed by compare-and-set stopped → active;
+ * - a listed egress whose session ended for another reason (e.g. a user stop whose StopEgress
+ *   failed): stopped at LiveKit. Egresses of no session of ours are left alone.
+ * When LiveKit cannot be reached, nothing changes and `error` says why.
+ */
+export async function reconcileEgressStatus(ctx: ManagerContext): Promise<ReconcileResult> {
+  const result: ReconcileResult = {
+    listed: 0,
+    activated: [],
+    struck: [],
+    cleared: [],
+    ended: [],
+    healed: [],
+    strayEgressesStopped: [],
+    skipped: false,
+    error: null,
+    errors: [],
+  };
+  const ran = await exclusive(ctx, 'reconcile', async () => {
+    let listed: EgressSnapshot[];
+    try {
+      listed = await ctx.egress.listActiveEgress();
+    } catch (error) {
+      result.error = `LiveKit could not be reached to list egresses; nothing was changed (${messageOf(error)})`;
+      ctx.events.emit('error', error instanceof Error ? error : new Error(result.error));
+      return true;
+    }
+    result.listed = listed.length;
+    const byEgressId = new Map(listed.map((egress) => [egress.egressId, egress]));
+    const liveEgressIds = new Set<string>();
+
+    for (const session of await ctx.sessions.listByStatus(LIVE_SESSION_STATUSES)) {
+      if (!session.egressId) continue; // still starting: the orphan job times these out
+      liveEgressIds.add(session.egressId);
+      try {
+        const seen = byEgressId.get(session.egressId);
+        if (seen) {
+          if (session.missedSightings > 0) {
+            await ctx.sessions.patch(session.id, LIVE_SESSION_STATUSES, { missedSightings: 0 });
+            result.cleared.push(session.id);
+          }
+          const { applied, session: after } = await applyEgressState(ctx, session, seen);
+          if (applied && session.status === 'starting' && after.status === 'active') {
+            result.activated.push(session.id);
+          }
+          continue;
+        }
+        const misses = session.missedSightings + 1;
+        if (misses < MISSED_SIGHTINGS_TO_END) {
+          const struck = await ctx.sessions.patch(session.id, LIVE_SESSION_STATUSES, {
+            missedSightings: misses,
+          });
+          if (struck) result.struck.push(session.id);
+          continue;
+        }
+        // LiveKit's own verdict, when it still knows the egress, keeps the error text.
+        let detail: EgressSnapshot | null = null;
+        try {
+          detail = await ctx.egress.getEgress(session.egressId);
+        } catch {
+          detail = null;
+        }
+        const outcome = detail ? egressOutcome(detail) : null;
+        const ended =
+          outcome?.kind === 'end'
+            ? await endSession(ctx, session, {
+                to: outcome.to,
+                reason: 'reconciled',
+                error: outcome.error,
+                stopEgress: false,
+                ...(detail?.endedAt ? { endedAt: detail.endedAt } : {}),
+              })
+            : await endSession(ctx, session, { to: 'stopped', reason: 'reconciled', stopEgress: false });
+        if (ended) result.ended.push(session.id);
+      } catch (error) {
+        report(ctx, result.errors, `reconciling session ${session.id}`, error);
+      }
+    }
+
+    const retainedSince = Date.now() - ctx.config.retainAfterStopSeconds * 1000;
+    for (const egress of listed) {
+      if (liveEgressIds.has(egress.egressId)) continue;
+      try {
+        const session = await ctx.sessions.findByEgressId(egress.egressId);
+        if (!session || isLive(session)) continue;
+        const healable =
+          session.status === 'stopped' &&
+          session.endReason === 'reconciled' &&
+          (session.endedAt?.getTime() ?? 0) >= retainedSince;
+        if (healable && (await healSession(ctx, session, egress))) {
+          result.healed.push(session.id);
+          continue;
+        }
+        await ctx.egress.stopEgress(egress.egressId);
+        result.strayEgressesStopped.push(egress.egressId);
+      } catch (error) {
+        report(ctx, result.errors, `reconciling egress ${egress.egressId}`, error);
+      }
+    }
+    return true;
+  });
+  if (ran === null) result.skipped = true;
+  return result;
+}
