@@ -44,6 +44,8 @@ export interface EgressEmulatorOptions {
   maxHeight?: number;
   /** Webhook request timeout (ms, default 5000). */
   webhookTimeoutMs?: number;
+  /** Receives one line per lifecycle step (start, active, stop, end, fault); the CLI prints them. */
+  onLog?: (message: string) => void;
 }
 
 /** A snapshot of one emulated egress. */
@@ -392,6 +394,11 @@ export class EgressEmulator {
       throw new TwirpError('internal', `could not start the egress: ${(err as Error).message}`);
     }
     const response = info.clone();
+    this.log(
+      `${egressId} started for room "${req.roomName}": ${encoding.width}x${encoding.height}@${encoding.fps} ` +
+        `${layout.segmentSeconds}s segments in ${layout.dir}` +
+        (historySeconds > 0 ? ` (with ${historySeconds}s of history)` : ''),
+    );
     this.emit('egress_started', record);
     return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
   }
@@ -404,6 +411,7 @@ export class EgressEmulator {
       throw new TwirpError('failed_precondition', 'egress not active');
     }
     this.setStatus(r, EgressStatus.EGRESS_ENDING);
+    this.log(`${r.info.egressId} stopping`);
     const response = r.info.clone();
     this.emit('egress_updated', r);
     void (async () => {
@@ -441,6 +449,7 @@ export class EgressEmulator {
     if (r.info.status === EgressStatus.EGRESS_STARTING) {
       r.info.startedAt = nsFromMs(r.originMs);
       this.setStatus(r, EgressStatus.EGRESS_ACTIVE);
+      this.log(`${r.info.egressId} active (first segment written)`);
       this.emit('egress_updated', r);
     }
     for (const w of [...r.waiters]) w();
@@ -465,6 +474,10 @@ export class EgressEmulator {
     this.refreshResults(r);
     r.info.endedAt = nsFromMs(now);
     this.setStatus(r, status);
+    this.log(
+      `${r.info.egressId} ended: ${EgressStatus[status]}, ${r.process.segments.length} segments` +
+        (error ? ` (${error})` : ''),
+    );
     if (!this.closed) this.emit('egress_ended', r);
     r.settle();
     for (const w of [...r.waiters]) w();
@@ -500,6 +513,10 @@ export class EgressEmulator {
 
   private emit(event: EgressWebhookName, r: EgressRecord): void {
     this.webhooks.emit(event, r.info);
+  }
+
+  private log(message: string): void {
+    this.options.onLog?.(message);
   }
 
   private requireRecord(egressId: string): EgressRecord {

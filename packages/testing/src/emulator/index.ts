@@ -1,4 +1,5 @@
 export { signWebhook, verifyEgressAuth } from './auth.js';
+export { runEmulatorCli } from './cli-main.js';
 export type { SegmentLayout, SegmentRecord } from './egress-process.js';
 export {
   EgressEmulator,
