@@ -139,7 +139,15 @@ async function postgresExecutor(url: string): Promise<Executor> {
     }
   };
   try {
-    if (schema) await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+    // Parallel runners would race on CREATE SCHEMA IF NOT EXISTS: serialise it.
+    if (schema) {
+      await client.query('BEGIN');
+      await client.query(`SELECT pg_advisory_xact_lock(hashtext('livekit-replay:schema:' || $1::text))`, [
+        schema,
+      ]);
+      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+      await client.query('COMMIT');
+    }
   } catch (error) {
     await client.end().catch(() => {});
     throw error;
@@ -282,6 +290,7 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
         ? await postgresExecutor(url as string)
         : sqliteExecutor(url as string, options.authToken);
   } catch (cause) {
+    if (cause instanceof ReplayBufferError) throw cause;
     throw storageError('cannot connect to the database to migrate it', cause);
   }
   try {

@@ -198,7 +198,7 @@ export async function createSqliteDatabase(): Promise<TestDatabase> {
       openClient,
       raw: readers(async (sql, params = []) => {
         const result = await rawClient.execute({
-          sql: sql.replace(/\$\d+/g, '?'),
+          sql: sql.replace(/\$(\d+)/g, '?$1'),
           args: params as (string | number | null)[],
         });
         return result.rows.map((row) => ({ ...row }) as Record<string, unknown>);
