@@ -33,6 +33,12 @@ export function storageError(operation: string, cause: unknown): ReplayBufferErr
   );
 }
 
+/**
+ * Clients closed through `closeClient`. ioredis leaves a client that was closed while waiting to
+ * reconnect in status `reconnecting` (without reconnecting), so the status alone cannot tell.
+ */
+const closedClients = new WeakSet<Redis>();
+
 /** One pending wait per client, however many commands are waiting for the connection. */
 const pendingReady = new WeakMap<Redis, Promise<void>>();
 
@@ -42,8 +48,8 @@ const pendingReady = new WeakMap<Redis, Promise<void>>();
  * `disconnect`, or a retryStrategy that gave up) fails at once.
  */
 export async function whenReady(client: Redis, timeoutMs: number, operation: string): Promise<void> {
-  if (client.status === 'ready') return;
-  if (client.status === 'end') {
+  if (client.status === 'ready' && !closedClients.has(client)) return;
+  if (client.status === 'end' || closedClients.has(client)) {
     throw storageError(operation, new Error('the Redis connection was closed'));
   }
   let pending = pendingReady.get(client);
@@ -146,6 +152,7 @@ export class CommandRunner {
 
 /** Closes a connection politely (QUIT) and waits until it is closed; drops it when Redis does not answer. */
 export async function closeClient(client: Redis, timeoutMs = 2_000): Promise<void> {
+  closedClients.add(client);
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
