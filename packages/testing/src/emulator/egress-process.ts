@@ -241,7 +241,12 @@ export class EgressProcess {
     if (this.ticking || this.ended) return;
     this.ticking = this.step(false)
       .catch((err: unknown) => {
-        this.stderrTail += `\nsegment writer: ${String(err)}`;
+        // A write error (e.g. the output directory was deleted) fails the egress, as a
+        // filesink error does on a real egress.
+        if (!this.ended && !this.expectExit) {
+          this.expectExit = true;
+          this.options.onCrash(`could not write segments: ${(err as Error).message}`);
+        }
       })
       .finally(() => {
         this.ticking = undefined;

@@ -40,7 +40,7 @@ export interface EgressEmulatorOptions {
   historySeconds?: number;
   /** Caps the encoded frame rate (tests use e.g. 10 to save CPU); the requested rate is kept in `encoding.requestedFps`. */
   maxFrameRate?: number;
-  /** Caps the encoded height (aspect kept), to save CPU. */
+  /** Caps the encoded height (aspect kept, never narrower than the 512 px frame stamp), to save CPU. */
   maxHeight?: number;
   /** Webhook request timeout (ms, default 5000). */
   webhookTimeoutMs?: number;
@@ -380,7 +380,7 @@ export class EgressEmulator {
         stagingDir: join(this.stagingRoot, egressId),
         playlistLag: () => this.faults.playlistLag(egressId),
         onSegment: () => this.onSegment(record),
-        onCrash: (message) => void this.failEgress(egressId, message),
+        onCrash: (message) => void this.failEgress(egressId, message).catch(() => {}),
       }),
     };
     if (req.output.case === 'segments') info.result = { case: 'segments', value: this.segmentsInfo(record) };

@@ -1,4 +1,5 @@
 import { EncodingOptionsPreset, type TrackCompositeEgressRequest } from '@livekit/protocol';
+import { STAMP_WIDTH } from '../frame-stamp.js';
 
 /** What the emulator encodes for one egress. */
 export interface ResolvedEncoding {
@@ -79,8 +80,10 @@ export function resolveEncoding(
   }
   let { width, height } = base;
   if (limits.maxHeight && height > limits.maxHeight) {
-    width = even((width * limits.maxHeight) / height);
-    height = even(limits.maxHeight);
+    // Never narrower than the frame stamp strip, so every frame stays readable.
+    const scale = Math.max(limits.maxHeight / height, Math.min(1, STAMP_WIDTH / width));
+    width = even(width * scale);
+    height = even(height * scale);
   }
   const fps = Math.max(
     1,

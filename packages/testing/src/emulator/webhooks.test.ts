@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SegmentedFileOutput } from '@livekit/protocol';
@@ -139,6 +139,20 @@ describe('egress emulator: webhooks and faults', () => {
     const playlist = parsePlaylist(await readFile(done.playlistPath, 'utf8'));
     expect(playlist.ended).toBe(true);
     expect(playlist.entries.map((e) => e.uri)).toEqual(done.segments.map((s) => s.name));
+  });
+
+  it('fails an egress whose output directory disappears, like a filesink write error', async () => {
+    const { egressId } = await client.startTrackCompositeEgress('room-gone', output('gone/seg'), {
+      videoTrackId: 'v',
+    });
+    await emu.waitForSegments(egressId, 1);
+    const pid = emu.getEgress(egressId)?.pid;
+    expect(pid).toBeDefined();
+    await rm(emu.getEgress(egressId)?.outputDir ?? '', { recursive: true, force: true });
+    const done = await emu.waitForEnd(egressId);
+    expect(done.status).toBe(EgressStatus.EGRESS_FAILED);
+    expect(done.info.error).toMatch(/could not write segments/);
+    expect(pid !== undefined && isProcessAlive(pid)).toBe(false);
   });
 
   it('duplicates, drops, delays and reorders webhooks on request', async () => {
