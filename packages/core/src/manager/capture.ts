@@ -1,9 +1,10 @@
 import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
 import { selectSegments, waitForCoverage } from '../segments/select.js';
-import type { SegmentIndexSnapshot } from '../segments/types.js';
+import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ClipRecord, ReplaySession } from '../types.js';
 import type { ManagerContext } from './context.js';
 import { notifyUser } from './context.js';
@@ -80,6 +81,19 @@ export function estimateClipBytes(snapshot: SegmentIndexSnapshot, seconds: numbe
 }
 
 /**
+ * Bytes reserved before a save: an upper bound from the segments it reads. Stream-copied parts
+ * come out no bigger than their MPEG-TS (MP4 carries less overhead); in accurate mode the
+ * re-encoded head (at most the first segment) is capped by the pipeline near twice the source
+ * bitrate, so the first segment is counted twice. (The bitrate-based `estimateClipBytes` is what
+ * the UI shows; it can be short by up to a segment in fast mode, where the start snaps back.)
+ */
+export function reservationBytes(segments: readonly Segment[], mode: 'accurate' | 'fast'): number {
+  const total = segments.reduce((sum, s) => sum + s.sizeBytes, 0);
+  const head = mode === 'accurate' ? (segments[0]?.sizeBytes ?? 0) : 0;
+  return total + head + 64 * 1024;
+}
+
+/**
  * Saves a wall-clock range of the buffer as an MP4 clip. Ends at the requested instant
  * (waiting, bounded, for the segment in progress), clamps to what exists and says so.
  * Reserves quota before any ffmpeg work; on every failure, nothing is left behind: no
@@ -118,12 +132,15 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   const anchor = isLive(session) ? now : Math.min(now, snapshot.endMs ?? now);
   const requested = resolveRange(input, anchor, now, ctx.config.maxCaptureSeconds);
 
-  ctx.rateLimiter?.hit(session.userId, now);
-  const releaseSlot = ctx.captureSlots.acquire();
   const captureId = newId('cap');
   const clipId = newId('clip');
-  const workDir = safeJoin(ctx.config.clipsDir, WORK_DIR, captureId);
+  // safeJoin refuses dot-names, so the fixed scratch directory is joined first; computed
+  // before the slot is taken so that nothing can throw between acquire() and the try.
+  const workDir = safeJoin(path.join(ctx.config.clipsDir, WORK_DIR), captureId);
+  ctx.rateLimiter?.hit(session.userId, now);
+  const releaseSlot = ctx.captureSlots.acquire();
   let reservation = false;
+  let extraReservation = false;
   let pending: PendingWrite | null = null;
   let storedKey: string | null = null;
   let posterKey: string | null = null;
@@ -146,9 +163,9 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       });
     }
     const selection = selected.selection;
-    const seconds = (selection.endMs - selection.startMs) / 1000;
+    const mode = input.mode ?? 'accurate';
 
-    const estimate = estimateClipBytes(snapshot, seconds);
+    const estimate = reservationBytes(selection.segments, mode);
     await ctx.quotas.reserve(session.userId, captureId, estimate, ctx.config.defaultQuotaBytes);
     reservation = true;
 
@@ -165,7 +182,6 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
         fraction,
       });
     };
-    const mode = input.mode ?? 'accurate';
     const result = await ctx.media.cut({
       segments: selection.segments,
       startMs: selection.startMs,
@@ -175,6 +191,16 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       workDir,
       onProgress: progress,
     });
+    if (result.sizeBytes > estimate) {
+      // Bigger than the bound: the extra must fit too, or the quota could be overrun.
+      await ctx.quotas.reserve(
+        session.userId,
+        `${captureId}-extra`,
+        result.sizeBytes - estimate,
+        ctx.config.defaultQuotaBytes,
+      );
+      extraReservation = true;
+    }
     // The poster is taken from the finished local file before it is published.
     posterKey = await writePoster(ctx, clipId, pending.path, result.probe.durationSeconds).catch((error) => {
       // A missing poster never fails a save that produced a good clip.
@@ -220,6 +246,8 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     });
     await ctx.quotas.commit(session.userId, captureId, stored.sizeBytes);
     reservation = false;
+    if (extraReservation) await ctx.quotas.release(session.userId, `${captureId}-extra`);
+    extraReservation = false;
 
     ctx.events.emit('capture:completed', clip);
     await notifyUser(ctx, {
@@ -237,6 +265,9 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     if (storedKey) await ctx.storage.delete(storedKey).catch(() => undefined);
     if (posterKey) await ctx.storage.delete(posterKey).catch(() => undefined);
     if (reservation) await ctx.quotas.release(session.userId, captureId).catch(() => undefined);
+    if (extraReservation) {
+      await ctx.quotas.release(session.userId, `${captureId}-extra`).catch(() => undefined);
+    }
     ctx.events.emit('capture:failed', { captureId, sessionId: session.id, error: coded });
     await notifyUser(ctx, {
       type: 'CAPTURE_FAILED',

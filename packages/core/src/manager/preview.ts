@@ -100,7 +100,8 @@ export const previewFfmpegGate = new Gate(2);
 
 /** `clipsDir/.preview/<sessionId>` */
 export function previewCacheDirOf(ctx: ManagerContext, sessionId: string): string {
-  return safeJoin(ctx.config.clipsDir, PREVIEW_CACHE_DIR, sessionId);
+  // safeJoin refuses dot-names: join the fixed directory first, then check the id.
+  return safeJoin(path.join(ctx.config.clipsDir, PREVIEW_CACHE_DIR), sessionId);
 }
 
 /** Removes a session's preview cache (remuxed segments, thumbnails). Call it with the segments' sweep. */
@@ -232,13 +233,15 @@ export function previewTimeToWallClock(preview: Pick<PreviewPlaylist, 'segments'
 
 /** The inverse: player time (seconds) at which a wall-clock instant is shown; gaps map to the next media. */
 export function wallClockToPreviewTime(preview: Pick<PreviewPlaylist, 'segments'>, epochMs: number): number {
-  let result = 0;
+  let end = 0;
   for (const segment of preview.segments) {
-    if (epochMs < segment.startMs) return Math.max(segment.offsetSeconds, result);
-    const within = Math.min((epochMs - segment.startMs) / 1000, segment.durationSeconds);
-    result = segment.offsetSeconds + within;
+    if (epochMs < segment.startMs) return segment.offsetSeconds;
+    end = segment.offsetSeconds + segment.durationSeconds;
+    if (epochMs < segment.startMs + segment.durationSeconds * 1000) {
+      return segment.offsetSeconds + (epochMs - segment.startMs) / 1000;
+    }
   }
-  return result;
+  return end;
 }
 
 /**
