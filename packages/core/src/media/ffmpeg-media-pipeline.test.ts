@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,10 +9,12 @@ import type { CutRequest, CutResult } from '../ports/media-pipeline.js';
 import { readSegmentIndex } from '../segments/segment-index.js';
 import { selectSegments } from '../segments/select.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
+import { decodeErrors, frameSteps, streamStarts } from './__fixtures__/checks.js';
 import { generateLiveKitSegments, type LiveKitFixture } from './__fixtures__/livekit-segments.js';
 import { FfmpegMediaPipeline } from './ffmpeg-media-pipeline.js';
 
-const pipeline = new FfmpegMediaPipeline({ encoderPreset: 'ultrafast' });
+// The default encoder settings (veryfast, like LiveKit's egress) are what production uses.
+const pipeline = new FfmpegMediaPipeline();
 // An hour ago, so the stamps are clearly "in the past" and wall clock ≠ stream clock.
 const ORIGIN = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 123;
 
@@ -35,20 +36,6 @@ afterAll(async () => {
   console.log('[media measurements]', JSON.stringify(measured, null, 2));
   await rm(root, { recursive: true, force: true });
 });
-
-function decodeErrors(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', () => resolve(err.trim()));
-  });
-}
 
 async function cut(
   name: string,
@@ -76,19 +63,9 @@ async function cut(
   return { result, outputPath, workDir, progress, ms };
 }
 
-/** Checks every frame is the next one (one frame apart), except where `jumps` allow. */
-function frameSteps(stamps: number[], frameMs: number) {
-  const steps = stamps.slice(1).map((s, i) => s - stamps[i]!);
-  return {
-    increasing: steps.every((d) => d > 0),
-    regular: steps.filter((d) => Math.abs(d - frameMs) > 1.5).length,
-    bigSteps: steps.filter((d) => d > frameMs * 1.5),
-  };
-}
-
+/** The cut created workDir, so it removes it again (with everything in it). */
 async function expectCleanWorkDir(workDir: string) {
-  const left = await readdir(workDir).catch(() => []);
-  expect(left).toEqual([]);
+  await expect(stat(workDir)).rejects.toThrow(/ENOENT/);
 }
 
 async function checkAccurate(name: string, startMs: number, seconds: number) {
@@ -115,12 +92,16 @@ async function checkAccurate(name: string, startMs: number, seconds: number) {
   expect(endMs - last).toBeGreaterThan(0);
   expect(endMs - last).toBeLessThanOrEqual(fx.frameMs + 1);
   expect(steps.increasing).toBe(true);
-  expect(steps.regular).toBe(0);
+  expect(steps.irregular).toBe(0);
   expect(stamps.length).toBe(Math.round((last - first) / fx.frameMs) + 1);
   expect(Math.abs(result.actualStartMs - first)).toBeLessThanOrEqual(1);
   expect(Math.abs(result.actualEndMs - (last + fx.frameMs))).toBeLessThanOrEqual(1);
   expect(result.probe).toMatchObject({ width: 854, height: 480, videoCodec: 'h264', audioCodec: 'aac' });
   expect(result.probe.frameRate).toBeCloseTo(15, 1);
+  // Video starts at 0; audio (cut at AAC-frame granularity, original timestamps) within one frame.
+  const starts = await streamStarts(outputPath);
+  expect(starts.video).toBeCloseTo(0, 3);
+  expect(Math.abs(starts.audio - starts.video)).toBeLessThanOrEqual(fx.frameMs / 1000);
   // The hash and size are those of the file on disk.
   const bytes = await readFile(outputPath);
   expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
@@ -167,7 +148,7 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
     expect(Math.abs(result.actualStartMs - seg1.startMs)).toBeLessThanOrEqual(1);
     expect(endMs - stamps.at(-1)!).toBeGreaterThan(0);
     expect(endMs - stamps.at(-1)!).toBeLessThanOrEqual(fx.frameMs + 1);
-    expect(frameSteps(stamps, fx.frameMs).regular).toBe(0);
+    expect(frameSteps(stamps, fx.frameMs).irregular).toBe(0);
     expect(await decodeErrors(outputPath)).toBe('');
     expect(Math.abs(result.probe.durationSeconds - (endMs - seg1.startMs) / 1000)).toBeLessThanOrEqual(0.1);
     await expectCleanWorkDir(workDir);
@@ -196,6 +177,22 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
     expect(result.actualEndMs - result.actualStartMs).toBeCloseTo(endMs - startMs, -2);
     await expectCleanWorkDir(workDir);
     measured.gap = { durationError: result.probe.durationSeconds - expected };
+  });
+
+  it('leaves a pre-existing workDir and what others put there alone', async () => {
+    const workDir = path.join(root, 'work-shared');
+    await mkdir(workDir);
+    await writeFile(path.join(workDir, 'someone-else.txt'), 'keep');
+    const s = snapshot.segments[5]!;
+    await pipeline.cut({
+      segments: [s],
+      startMs: s.startMs + 100,
+      endMs: s.startMs + 1500,
+      mode: 'accurate',
+      outputPath: path.join(root, 'shared.mp4'),
+      workDir,
+    });
+    expect(await readdir(workDir)).toEqual(['someone-else.txt']);
   });
 
   it('an abort kills ffmpeg, removes intermediates and the output, and says it was aborted', async () => {

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { CutRequest, CutResult, MediaPipeline, MediaProbe } from '../ports/media-pipeline.js';
@@ -220,7 +220,8 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       throw mediaError('Cutting the clip failed', error);
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
-      if (createdWorkDir) await rm(createdWorkDir, { recursive: true, force: true }).catch(() => undefined);
+      // Only the workDir itself, and only if empty: a parent we created may be shared.
+      if (createdWorkDir) await rmdir(request.workDir).catch(() => undefined);
     }
   }
 

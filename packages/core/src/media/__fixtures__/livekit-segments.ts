@@ -34,6 +34,10 @@ export interface LiveKitFixtureOptions {
   ended?: boolean;
   /** Encode with B-frames (not what LiveKit does; exercises the fallback). */
   bFrames?: boolean;
+  /** `testsrc2` (moving test pattern, default) or `plain` (flat grey: cheapest to encode). */
+  picture?: 'testsrc2' | 'plain';
+  /** `sine` (default) or `silence` (cheapest to encode). */
+  audio?: 'sine' | 'silence';
   ffmpegPath?: string;
 }
 
@@ -96,11 +100,13 @@ export async function generateLiveKitSegments(options: LiveKitFixtureOptions): P
     '-f',
     'lavfi',
     '-i',
-    `testsrc2=s=${width}x${height}:r=${fps}`,
+    options.picture === 'plain'
+      ? `color=c=gray:s=${width}x${height}:r=${fps}`
+      : `testsrc2=s=${width}x${height}:r=${fps}`,
     '-f',
     'lavfi',
     '-i',
-    'sine=frequency=440:sample_rate=48000',
+    options.audio === 'silence' ? 'anullsrc=r=48000:cl=stereo' : 'sine=frequency=440:sample_rate=48000',
     '-filter_complex',
     filter,
     '-map',
