@@ -110,6 +110,35 @@ describe('TIMESTAMP names with a lagging playlist (real segments, real ffprobe)'
   });
 });
 
+describe('INDEX names with a lagging playlist (real segments, real ffprobe)', () => {
+  it('places unlisted segments at the previous end, with probed durations', async () => {
+    const dir = path.join(root, 'index-names');
+    await mkdir(dir);
+    const fx = await generateLiveKitSegments({
+      dir,
+      segmentCount: 8,
+      listed: 4,
+      ended: false,
+      originMs: ORIGIN,
+      width: 512,
+      height: 32,
+      picture: 'plain',
+    });
+    const snapshot = await readSegmentIndex(fx.layout);
+    expect(snapshot.segments.map((s) => s.timing)).toEqual([
+      ...Array(4).fill('playlist'),
+      ...Array(3).fill('probed'),
+    ]);
+    expect(snapshot.pending).toEqual([fx.segments[7]!.name]);
+    for (const [i, s] of snapshot.segments.entries()) {
+      expect(Math.abs(s.startMs - fx.segments[i]!.startMs)).toBeLessThanOrEqual(2);
+      expect(Math.abs(s.durationSeconds - fx.segments[i]!.durationSeconds)).toBeLessThan(0.002);
+    }
+    // A later read is answered from the probe cache and agrees.
+    expect(await readSegmentIndex(fx.layout)).toEqual(snapshot);
+  });
+});
+
 describe('a source with B-frames (not LiveKit, but must not break)', () => {
   it('re-encodes the range and stays frame-exact', async () => {
     const dir = path.join(root, 'bframes');
