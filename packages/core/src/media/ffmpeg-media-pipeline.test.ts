@@ -259,6 +259,29 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
     await expect(stat(outputPath)).rejects.toThrow();
   });
 
+  it('a segment removed since the selection is RANGE_UNAVAILABLE, not a media failure', async () => {
+    const s = snapshot.segments[4]!;
+    const workDir = path.join(root, 'work-removed');
+    const error = await pipeline
+      .cut({
+        segments: [
+          s,
+          { ...s, name: 'replay_09999.ts', path: path.join(path.dirname(s.path), 'replay_09999.ts') },
+        ],
+        startMs: s.startMs,
+        endMs: s.startMs + 3000,
+        mode: 'fast',
+        outputPath: path.join(root, 'removed.mp4'),
+        workDir,
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(isReplayBufferError(error, 'RANGE_UNAVAILABLE')).toBe(true);
+    await expectCleanWorkDir(workDir);
+  });
+
   it('an unreadable first segment fails with MEDIA_ERROR carrying ffprobe/ffmpeg output', async () => {
     const dir = path.join(root, 'garbage');
     await mkdir(dir);

@@ -119,6 +119,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
     let scratch: string | undefined;
     try {
       throwIfAborted(signal);
+      await assertSegmentsPresent(request.segments);
       createdWorkDir = await mkdir(request.workDir, { recursive: true });
       scratch = await mkdtemp(path.join(request.workDir, 'cut-'));
       const source = await this.sourceInfo(request.segments[0]!, signal);
@@ -507,6 +508,24 @@ export function splitRuns(segments: Segment[], toleranceMs = DEFAULT_GAP_TOLERAN
   }
   if (current.length) runs.push(current);
   return runs;
+}
+
+/** Retention may remove a segment between selection and cut: say so plainly. */
+async function assertSegmentsPresent(segments: Segment[]): Promise<void> {
+  const missing: string[] = [];
+  await Promise.all(
+    segments.map(async (s) => {
+      const info = await stat(s.path).catch(() => null);
+      if (!info?.isFile()) missing.push(s.name);
+    }),
+  );
+  if (missing.length) {
+    throw new ReplayBufferError(
+      ReplayErrorCode.RANGE_UNAVAILABLE,
+      'Part of that range was removed from the replay buffer meanwhile; choose a more recent range',
+      { details: { missing: missing.sort() } },
+    );
+  }
 }
 
 function first0(plans: RunPlan[]): RunPlan {

@@ -33,7 +33,8 @@ export function runFfmpeg(run: FfmpegRun): Promise<void> {
       return;
     }
     const tail = new TextTail(6000);
-    const command = ffmpeg(run.cwd ? { cwd: run.cwd, stdoutLines: 0 } : { stdoutLines: 0 });
+    // fluent-ffmpeg keeps the last stdoutLines lines of output; ours are in TextTail already.
+    const command = ffmpeg(run.cwd ? { cwd: run.cwd, stdoutLines: 20 } : { stdoutLines: 20 });
     command.setFfmpegPath(run.ffmpegPath);
     run.inputs.forEach((input, i) => {
       command.input(input.url);
