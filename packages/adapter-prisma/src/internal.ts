@@ -1,6 +1,5 @@
 import {
   assertExternalId,
-  isReplayBufferError,
   ReplayBufferError,
   ReplayErrorCode,
   type SessionStatus,
@@ -43,18 +42,21 @@ export async function lock(ctx: StoreContext, tx: Tx, namespace: number, key: st
   await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1::int4, hashtext($2))', namespace, key);
 }
 
-const RETRYABLE = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize/i;
-
-/** Runs an interactive transaction, retrying a few times on write conflicts and busy files. */
-export async function transaction<T>(ctx: StoreContext, fn: (tx: Tx) => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await db(ctx).$transaction(fn, ctx.transaction);
-    } catch (error) {
-      if (attempt >= 4 || isReplayBufferError(error) || !isRetryable(error)) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 5 * attempt + Math.random() * 20));
-    }
-  }
+/**
+ * Runs an interactive transaction. On SQLite its first statement takes the database's write
+ * lock (a no-op DELETE on `table`), so two connections never both read and then both try to
+ * write — the pattern SQLite answers with SQLITE_BUSY at COMMIT time; a busy database fails
+ * that first statement instead and `guard` retries the whole transaction.
+ */
+export async function transaction<T>(
+  ctx: StoreContext,
+  table: string,
+  fn: (tx: Tx) => Promise<T>,
+): Promise<T> {
+  return db(ctx).$transaction(async (tx) => {
+    if (ctx.provider === 'sqlite') await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE 0`);
+    return fn(tx);
+  }, ctx.transaction);
 }
 
 /** Thrown inside a transaction when a compare-and-set lost a race: the transaction is retried. */
@@ -62,11 +64,19 @@ export class WriteConflict extends Error {
   override readonly name = 'WriteConflict';
 }
 
-function isRetryable(error: unknown): boolean {
+const RETRYABLE = /SQLITE_BUSY|database is locked|deadlock detected|could not serialize/i;
+
+/** Errors after which nothing was written and the same call may simply run again. */
+export function isRetryable(error: unknown): boolean {
   if (error instanceof WriteConflict) return true;
-  const code = (error as { code?: unknown })?.code;
-  if (code === 'P2034') return true;
-  return RETRYABLE.test(error instanceof Error ? error.message : String(error));
+  if (error instanceof ReplayBufferError) return false;
+  const e = error as { code?: unknown; message?: unknown; meta?: unknown };
+  if (e?.code === 'P2034') return true;
+  let meta = '';
+  try {
+    meta = JSON.stringify(e?.meta ?? '');
+  } catch {}
+  return RETRYABLE.test(`${String(e?.message ?? error)} ${meta}`);
 }
 
 export interface UniqueViolation {
@@ -130,11 +140,24 @@ function lastLine(message: string): string {
   return last.length > 300 ? `${last.slice(0, 300)}…` : last;
 }
 
+/** How often `guard` runs a call again after a write conflict or a busy SQLite file. */
+const MAX_ATTEMPTS = 40;
+
+/**
+ * Runs a store call: retries it (with jittered back-off, never blocking the event loop) while
+ * the database reports a conflict that wrote nothing, then normalises what it threw.
+ */
 export async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw toStoreError(error, operation);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      if (attempt < MAX_ATTEMPTS && isRetryable(error)) {
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2 * attempt, 40) + Math.random() * 10));
+        continue;
+      }
+      throw toStoreError(error, operation);
+    }
   }
 }
 

@@ -180,6 +180,9 @@ function sqliteExecutor(url: string, authToken: string | undefined): Executor {
   const client = createLibsqlClient({ url, ...(authToken ? { authToken } : {}) });
   return {
     ensureTable: async () => {
+      // WAL (kept in the file): readers never block a commit, so app instances sharing the
+      // file see SQLITE_BUSY only when two write at once, and the stores retry that.
+      await client.execute('PRAGMA journal_mode = WAL').catch(() => {});
       await client.execute(createTableSql('sqlite'));
     },
     listApplied: async () =>

@@ -126,7 +126,7 @@ export class PrismaClipStore implements ClipStore {
     };
     return guard('saving the clip record', async () => {
       try {
-        const row = await transaction(this.ctx, async (tx) => {
+        const row = await transaction(this.ctx, 'ReplayClip', async (tx) => {
           if (await tx.replayClip.findUnique({ where: { id: data.id }, select: { id: true } })) {
             throw duplicate(data.id);
           }
@@ -209,7 +209,7 @@ export class PrismaClipStore implements ClipStore {
   async delete(id: string): Promise<ClipRecord | null> {
     assertSafeId(id, 'clip id');
     return guard('deleting the clip record', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'ReplayClip', async (tx) => {
         const row = await tx.replayClip.findUnique({ where: { id } });
         if (!row) return null;
         // The conditional delete decides between parallel deletes: only one sees count 1.

@@ -62,7 +62,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertByteCount(bytes, 'bytes');
     assertByteCount(defaultLimitBytes, 'defaultLimitBytes');
     return guard('reserving storage quota', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await this.ensureAccount(tx, userId, defaultLimitBytes);
         const existing = await tx.replayQuotaReservation.findUnique({
@@ -111,7 +111,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(reservationId, 'reservationId');
     assertByteCount(actualBytes, 'actualBytes');
     return guard('committing storage quota', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await this.ensureAccount(tx, userId);
         const key = { userId_id: { userId, id: reservationId } };
@@ -143,7 +143,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(userId, 'userId');
     assertExternalId(reservationId, 'reservationId');
     return guard('releasing storage quota', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await tx.userReplayQuota.findUnique({ where: { userId } });
         if (!account) return usageOf(userId, null);
@@ -165,7 +165,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(userId, 'userId');
     assertByteCount(bytes, 'bytes');
     return guard('freeing storage quota', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await tx.userReplayQuota.findUnique({ where: { userId } });
         if (!account) return usageOf(userId, null);
@@ -199,7 +199,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(userId, 'userId');
     assertByteCount(limitBytes, 'limitBytes');
     await guard('setting the storage quota limit', () =>
-      transaction(this.ctx, async (tx) => {
+      transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const now = this.ctx.now();
         await tx.userReplayQuota.upsert({

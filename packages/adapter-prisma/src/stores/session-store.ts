@@ -156,7 +156,7 @@ export class PrismaSessionStore implements SessionStore {
     };
     return guard('creating the replay session', async () => {
       try {
-        const row = await transaction(this.ctx, async (tx) => {
+        const row = await transaction(this.ctx, 'EgressSession', async (tx) => {
           // Always user first, then community: one order everywhere, so no deadlocks.
           await lock(this.ctx, tx, LOCK.user, data.userId);
           const checkLimit = limit !== undefined && communityId !== null;
@@ -296,7 +296,7 @@ export class PrismaSessionStore implements SessionStore {
       // Reviving a terminal session: check the user's other sessions under the user lock.
       let userId: string | undefined;
       try {
-        return await transaction(this.ctx, async (tx) => {
+        return await transaction(this.ctx, 'EgressSession', async (tx) => {
           const current = await tx.egressSession.findUnique({
             where: { id },
             select: { userId: true, status: true },
