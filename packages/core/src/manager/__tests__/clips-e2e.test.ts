@@ -15,7 +15,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { text } from 'node:stream/consumers';
-import { type EgressEmulator, readFrameStamps, startEgressEmulator } from '@livekit-replay/testing';
+import {
+  decodeStampStrip,
+  type EgressEmulator,
+  readFrameStamps,
+  STAMP_HEIGHT,
+  STAMP_WIDTH,
+  startEgressEmulator,
+  unwrapStamp,
+} from '@livekit-replay/testing';
+import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayNotification } from '../../events.js';
 import { FfmpegMediaPipeline } from '../../media/index.js';
@@ -32,7 +41,7 @@ import type { AuthorizeContext } from '../context.js';
 import { toFileRecord } from '../file-record.js';
 import { previewTimeToWallClock } from '../preview.js';
 import { ReplayBufferManager } from '../replay-buffer-manager.js';
-import { ffmpeg, ffprobeJson, measureAvSync, median } from './clips-helpers.js';
+import { ffmpeg, ffprobeJson, measureAvSync, median, servePreview } from './clips-helpers.js';
 
 const FPS = 10;
 const FRAME_MS = 1000 / FPS;
@@ -484,6 +493,53 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       const seg5 = snapshot.segments[5]!;
       const stamps = await readFrameStamps(seg5.path, { referenceMs: wall });
       expect(stamps.some((s) => Math.abs(s - wall) < FRAME_MS / 2 + 1)).toBe(true);
+    }, 60_000);
+
+    it('plays in hls.js (Chromium), and the wall clock at a player time is the frame shown there', async () => {
+      const preview = await manager.getPreview(session.id, OWNER);
+      const { server, origin } = await servePreview(manager, session.id, OWNER);
+      const browser = await chromium.launch({
+        executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-background-networking',
+          '--mute-audio',
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${origin}/`);
+        // Seek into the middle of a segment, paused, and read the stamp strip off the picture.
+        const seekTo = preview.segments[7]!.offsetSeconds + 0.75;
+        const args = {
+          playlistUrl: `/api/replay/${session.id}/preview/playlist.m3u8`,
+          seekTo,
+          stripWidth: STAMP_WIDTH,
+          stripHeight: STAMP_HEIGHT,
+        };
+        // The in-page part lives in clips-preview-page.js (browser code, outside this Node program).
+        const result = (await page.evaluate(`window.previewCheck(${JSON.stringify(args)})`)) as {
+          errors: string[];
+          duration: number;
+          currentTime: number;
+          width: number;
+          gray: number[];
+        };
+        expect(result.errors).toEqual([]);
+        expect(result.width).toBe(1280);
+        expect(Math.abs(result.duration - preview.durationSeconds)).toBeLessThan(0.5);
+        const wall = previewTimeToWallClock(preview, result.currentTime);
+        const shown = unwrapStamp(decodeStampStrip(Uint8Array.from(result.gray)), wall);
+        figures.previewMappingErrorMs = shown - wall;
+        // The frame on screen at time t was stamped within one frame before the computed instant.
+        expect(wall - shown).toBeGreaterThanOrEqual(-1);
+        expect(wall - shown).toBeLessThan(FRAME_MS + 1);
+      } finally {
+        await browser.close();
+        await new Promise((resolve) => server.close(resolve));
+      }
     }, 60_000);
 
     it('refuses traversal, unknown names and other users', async () => {

@@ -1,6 +1,12 @@
 /** Media measurements shared by the clip tests (real ffmpeg/ffprobe, no fakes). */
 import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import { readFrameStamps } from '@livekit-replay/testing';
+import { isReplayBufferError } from '../../errors.js';
+import type { ReplayBufferManager } from '../replay-buffer-manager.js';
 
 const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
@@ -113,4 +119,52 @@ export async function measureAvSync(file: string, referenceMs: number): Promise<
 export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/**
+ * A minimal integrator route for the trim preview, on real HTTP: a page with hls.js, the
+ * playlist from getPreview and the segments from resolvePreviewSegment (as OWNER of the session).
+ */
+export async function servePreview(
+  manager: ReplayBufferManager,
+  sessionId: string,
+  ownerId: string,
+): Promise<{ server: Server; origin: string }> {
+  const hlsPath = createRequire(import.meta.url).resolve('hls.js/dist/hls.min.js');
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const fail = (error: unknown) => {
+      res.statusCode = isReplayBufferError(error) ? error.status : 500;
+      res.end(String(error));
+    };
+    if (url.pathname === '/') {
+      res.setHeader('content-type', 'text/html');
+      res.end(
+        '<!doctype html><html><body><script src="/hls.js"></script><script src="/check.js"></script></body></html>',
+      );
+    } else if (url.pathname === '/check.js') {
+      res.setHeader('content-type', 'text/javascript');
+      createReadStream(new URL('./clips-preview-page.js', import.meta.url)).pipe(res);
+    } else if (url.pathname === '/hls.js') {
+      res.setHeader('content-type', 'text/javascript');
+      createReadStream(hlsPath).pipe(res);
+    } else if (url.pathname === `/api/replay/${sessionId}/preview/playlist.m3u8`) {
+      manager.getPreview(sessionId, ownerId).then((preview) => {
+        res.setHeader('content-type', preview.mimeType);
+        res.end(preview.playlist);
+      }, fail);
+    } else if (url.pathname.startsWith(`/api/replay/${sessionId}/preview/segment/`)) {
+      const name = decodeURIComponent(url.pathname.split('/').pop() ?? '');
+      manager.resolvePreviewSegment(sessionId, ownerId, name).then((segment) => {
+        res.setHeader('content-type', segment.mimeType);
+        res.setHeader('content-length', segment.sizeBytes);
+        segment.stream.pipe(res);
+      }, fail);
+    } else {
+      res.statusCode = 404;
+      res.end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
