@@ -9,6 +9,11 @@ export { DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 export { RedisJobLock, type RedisJobLockOptions } from './redis-job-lock.js';
 export { RedisNotifier, type RedisNotifierOptions } from './redis-notifier.js';
 export {
+  RedisRateLimiter,
+  type RedisRateLimiterOptions,
+  type RedisRateLimitWindow,
+} from './redis-rate-limiter.js';
+export {
   DEFAULT_ENDED_SESSION_TTL_SECONDS,
   RedisSessionStore,
   type RedisSessionStoreOptions,

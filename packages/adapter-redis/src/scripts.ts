@@ -248,3 +248,33 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then
 end
 return 0
 `;
+
+/**
+ * Sliding-window rate limit over a sorted set of hit times (ms).
+ * KEYS[1] the key's set. ARGV: nowMs ('' = Redis server time), member, longestWindowMs,
+ * then limit/windowMs pairs. Returns {1} when the hit was recorded, or
+ * {0, limit, windowMs, retryAfterMs} when a window is full (nothing recorded).
+ */
+export const RATE_LIMIT_HIT = `
+local key = KEYS[1]
+local now = tonumber(ARGV[1])
+if not now then
+  -- Redis < 5 needs effects replication before a write that follows TIME.
+  if redis.replicate_commands then redis.replicate_commands() end
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local member, longest = ARGV[2], tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - longest)
+for i = 4, #ARGV, 2 do
+  local limit, window = tonumber(ARGV[i]), tonumber(ARGV[i + 1])
+  local inWindow = redis.call('ZRANGEBYSCORE', key, '(' .. (now - window), '+inf', 'WITHSCORES')
+  if #inWindow / 2 >= limit then
+    local oldest = tonumber(inWindow[2])
+    return {0, limit, window, window - (now - oldest)}
+  end
+end
+redis.call('ZADD', key, now, member)
+redis.call('PEXPIRE', key, longest)
+return {1}
+`;
