@@ -125,6 +125,8 @@ export class EgressEmulator {
     this.ffmpegPath = options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
     this.faults = new EmulatorFaults({
       fail: (id, error) => this.failEgress(id, error),
+      limitReached: (id) => this.limitReached(id),
+      forget: (id) => this.forgetEgress(id),
       stall: (id) => this.requireRecord(id).process.stall(),
       resume: (id) => this.requireRecord(id).process.resume(),
     });
@@ -410,14 +412,23 @@ export class EgressEmulator {
     if (r.info.status !== EgressStatus.EGRESS_STARTING && r.info.status !== EgressStatus.EGRESS_ACTIVE) {
       throw new TwirpError('failed_precondition', 'egress not active');
     }
+    const response = this.endGracefully(r, EgressStatus.EGRESS_COMPLETE);
+    return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
+  }
+
+  /**
+   * ENDING now (answered to StopEgress, `egress_updated`), then ffmpeg finishes the segment in
+   * progress, playlists get ENDLIST, and the egress ends with `status` (`egress_ended`).
+   */
+  private endGracefully(r: EgressRecord, status: EgressStatus, error?: string): EgressInfo {
     this.setStatus(r, EgressStatus.EGRESS_ENDING);
     this.log(`${r.info.egressId} stopping`);
-    const response = r.info.clone();
+    const snapshot = r.info.clone();
     this.emit('egress_updated', r);
     void (async () => {
       try {
         await r.process.stop();
-        this.finishRecord(r, EgressStatus.EGRESS_COMPLETE);
+        this.finishRecord(r, status, error);
       } catch (err) {
         this.finishRecord(
           r,
@@ -426,7 +437,7 @@ export class EgressEmulator {
         );
       }
     })();
-    return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
+    return snapshot;
   }
 
   private async handleList(body: unknown): Promise<unknown> {
@@ -452,6 +463,25 @@ export class EgressEmulator {
       this.log(`${r.info.egressId} active (first segment written)`);
       this.emit('egress_updated', r);
     }
+    for (const w of [...r.waiters]) w();
+  }
+
+  private async limitReached(egressId: string): Promise<void> {
+    const r = this.requireRecord(egressId);
+    if (r.info.status !== EgressStatus.EGRESS_STARTING && r.info.status !== EgressStatus.EGRESS_ACTIVE)
+      return;
+    this.endGracefully(r, EgressStatus.EGRESS_LIMIT_REACHED, 'egress duration limit reached');
+    await r.done;
+  }
+
+  /** LiveKit lost the egress (host died, state gone): ffmpeg killed, no webhook, unknown to the API. */
+  private async forgetEgress(egressId: string): Promise<void> {
+    const r = this.requireRecord(egressId);
+    this.records.delete(egressId);
+    this.log(`${egressId} forgotten (simulated egress host loss)`);
+    await r.process.dispose();
+    if (ACTIVE_STATUSES.has(r.info.status)) r.info.status = EgressStatus.EGRESS_ABORTED;
+    r.settle();
     for (const w of [...r.waiters]) w();
   }
 

@@ -50,6 +50,8 @@ export class EmulatorFaults {
   constructor(
     private readonly egressControl: {
       fail(egressId: string, error: string): Promise<void>;
+      limitReached(egressId: string): Promise<void>;
+      forget(egressId: string): Promise<void>;
       stall(egressId: string): void;
       resume(egressId: string): void;
     },
@@ -82,6 +84,23 @@ export class EmulatorFaults {
   /** Fails a running egress: ffmpeg dies, `egress_ended` FAILED with `error`. */
   failEgress(egressId: string, error = 'pipeline failed: encoder error'): Promise<void> {
     return this.egressControl.fail(egressId, error);
+  }
+
+  /**
+   * Ends an egress the way LiveKit does when it hits its duration limit: ENDING, the segment in
+   * progress is finished, ENDLIST, then `egress_ended` with `EGRESS_LIMIT_REACHED`. Resolves at the end.
+   */
+  limitReached(egressId: string): Promise<void> {
+    return this.egressControl.limitReached(egressId);
+  }
+
+  /**
+   * The egress service loses the egress entirely (host crash / restart): ffmpeg is killed, the
+   * playlists stay as they were (no ENDLIST), no webhook is sent, and from now on ListEgress
+   * omits it and StopEgress answers `not_found` "egress does not exist".
+   */
+  forgetEgress(egressId: string): Promise<void> {
+    return this.egressControl.forget(egressId);
   }
 
   /** Stops writing segments (ffmpeg is paused); the egress stays ACTIVE in ListEgress. */

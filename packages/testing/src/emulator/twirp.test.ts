@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { SegmentedFileOutput } from '@livekit/protocol';
 import { AccessToken, EgressClient, EgressStatus, ServerError } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EgressEmulator, startEgressEmulator } from './emulator.js';
+import { isProcessAlive } from './test-helpers.js';
 
 const output = (prefix: string) => new SegmentedFileOutput({ filenamePrefix: prefix, segmentDuration: 1 });
 
@@ -144,6 +146,31 @@ describe('egress emulator: Twirp API', () => {
     expect((await client.listEgress({ roomName: 'room-hide' })).map((x) => x.egressId)).toEqual([e.egressId]);
     await client.stopEgress(e.egressId);
     await emu.waitForEnd(e.egressId);
+  });
+
+  it('forgets an egress for good (host loss): StopEgress says it does not exist, ffmpeg is gone', async () => {
+    const e = await client.startTrackCompositeEgress('room-lost', output('lost/seg'), { videoTrackId: 'v' });
+    await emu.waitForSegments(e.egressId, 1);
+    const pid = emu.getEgress(e.egressId)?.pid;
+    await emu.faults.forgetEgress(e.egressId);
+    expect(pid !== undefined && isProcessAlive(pid)).toBe(false);
+    expect(await client.listEgress({ roomName: 'room-lost' })).toEqual([]);
+    const err = await caught(client.stopEgress(e.egressId));
+    expect([err.status, err.code, err.message]).toEqual([404, 'not_found', 'egress does not exist']);
+  });
+
+  it('ends an egress with LIMIT_REACHED and a closed playlist', async () => {
+    const e = await client.startTrackCompositeEgress('room-limit', output('limit/seg'), {
+      videoTrackId: 'v',
+    });
+    await emu.waitForSegments(e.egressId, 1);
+    await emu.faults.limitReached(e.egressId);
+    const [info] = await client.listEgress({ egressId: e.egressId });
+    expect(info?.status).toBe(EgressStatus.EGRESS_LIMIT_REACHED);
+    const egress = emu.getEgress(e.egressId);
+    expect((await readFile(egress?.playlistPath ?? '', 'utf8')).trimEnd().endsWith('#EXT-X-ENDLIST')).toBe(
+      true,
+    );
   });
 
   it('validates requests like the egress service', async () => {
