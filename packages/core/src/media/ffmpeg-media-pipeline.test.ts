@@ -13,7 +13,7 @@ import { decodeErrors, frameSteps, streamStarts } from './__fixtures__/checks.js
 import { generateLiveKitSegments, type LiveKitFixture } from './__fixtures__/livekit-segments.js';
 import { FfmpegMediaPipeline } from './ffmpeg-media-pipeline.js';
 
-// The default encoder settings (veryfast, like LiveKit's egress) are what production uses.
+// The default encoder settings are what production uses.
 const pipeline = new FfmpegMediaPipeline();
 // An hour ago, so the stamps are clearly "in the past" and wall clock ≠ stream clock.
 const ORIGIN = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 123;

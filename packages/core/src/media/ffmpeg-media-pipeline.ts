@@ -14,7 +14,10 @@ export interface FfmpegMediaPipelineOptions {
   ffmpegPath?: string;
   /** ffprobe binary; else FFPROBE_PATH; else `ffprobe` on PATH. */
   ffprobePath?: string;
-  /** x264 preset for the re-encoded boundary frames (default `veryfast`, as LiveKit's egress). */
+  /**
+   * x264 preset for the re-encoded head (default `superfast`: CABAC and one reference frame
+   * like LiveKit's `veryfast`, so the parameter sets match closely, at about half the CPU).
+   */
   encoderPreset?: string;
   /** Segment prober (frame and keyframe times); defaults to a cached ffprobe prober. */
   prober?: SegmentProber;
@@ -71,7 +74,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   constructor(options: FfmpegMediaPipelineOptions = {}) {
     this.ffmpegPath = resolveFfmpegPath(options.ffmpegPath);
     this.ffprobePath = resolveFfprobePath(options.ffprobePath);
-    this.preset = options.encoderPreset ?? 'veryfast';
+    this.preset = options.encoderPreset ?? 'superfast';
     this.prober = options.prober ?? createSegmentProber({ ffprobePath: this.ffprobePath });
   }
 
