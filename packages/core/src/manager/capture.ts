@@ -1,4 +1,4 @@
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, statfs } from 'node:fs/promises';
 import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
@@ -260,7 +260,11 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     });
     return clip;
   } catch (error) {
-    const coded = toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed');
+    // Before the partial file is removed: it is what filled the disk.
+    const coded = await diskFullAsStorageError(
+      toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed'),
+      pending?.path ?? null,
+    );
     await pending?.abort().catch(() => undefined);
     if (storedKey) await ctx.storage.delete(storedKey).catch(() => undefined);
     if (posterKey) await ctx.storage.delete(posterKey).catch(() => undefined);
@@ -301,4 +305,27 @@ async function writePoster(
     await poster.abort();
     throw error;
   }
+}
+
+/**
+ * ffmpeg reports a full disk as a failed run, or sometimes exits 0 with a truncated file that
+ * then fails to probe; either way the caller must hear "storage" (503), not "media".
+ */
+async function diskFullAsStorageError(
+  error: ReplayBufferError,
+  outputPath: string | null,
+): Promise<ReplayBufferError> {
+  if (error.code === ReplayErrorCode.STORAGE_ERROR) return error;
+  const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
+  let full = /ENOSPC|EDQUOT|no space left on device|disk quota exceeded/i.test(`${errno} ${error.message}`);
+  if (!full && outputPath && error.code === ReplayErrorCode.MEDIA_ERROR) {
+    const fsInfo = await statfs(path.dirname(outputPath)).catch(() => null);
+    full = fsInfo !== null && fsInfo.bavail * fsInfo.bsize < 1024 * 1024;
+  }
+  if (!full) return error;
+  return new ReplayBufferError(
+    ReplayErrorCode.STORAGE_ERROR,
+    'Saving the clip failed: the clip storage is full; free some space and try again',
+    { cause: error, details: { errno: 'ENOSPC' } },
+  );
 }

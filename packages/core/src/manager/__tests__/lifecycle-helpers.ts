@@ -132,14 +132,20 @@ export function egressWebhookBody(spec: EgressEventSpec): string {
 
 /** A real HTTP endpoint that hands LiveKit's webhooks to the manager, as the Nest route does. */
 export async function startWebhookEndpoint(
-  manager: ReplayBufferManager,
+  target: ReplayBufferManager | (() => ReplayBufferManager | null),
 ): Promise<{ url: string; received: number; close: () => Promise<void> }> {
+  const managerOf = typeof target === 'function' ? target : () => target;
   const state = { received: 0 };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       state.received++;
+      const manager = managerOf();
+      if (!manager) {
+        res.writeHead(503).end();
+        return;
+      }
       manager.handleWebhook(Buffer.concat(chunks).toString('utf8'), req.headers.authorization).then(
         () => {
           res.writeHead(200).end();
