@@ -25,6 +25,7 @@ describe('capture end to end (emulator + real SDK + real ffmpeg)', () => {
   let emulator: EgressEmulator;
   let manager: ReplayBufferManager;
   let session: ReplaySession;
+  let warmupDir = '';
 
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'lkr-e2e-'));
@@ -66,11 +67,13 @@ describe('capture end to end (emulator + real SDK + real ffmpeg)', () => {
   it.each([10, 30, 60])(
     'a %i s save is within ±0.1 s and shows exactly the requested wall-clock window',
     async (seconds) => {
+      const started = performance.now();
       const clip = await manager.captureReplay({
         sessionId: session.id,
         userId: USER,
         durationSeconds: seconds,
       });
+      const tookMs = performance.now() - started;
       expect(Math.abs(clip.durationSeconds - seconds)).toBeLessThanOrEqual(0.1);
       expect(clip.requestedEnd.getTime() - clip.requestedStart.getTime()).toBe(seconds * 1000);
       expect(clip.metadata.clampedStart).toBe(false);
@@ -85,6 +88,11 @@ describe('capture end to end (emulator + real SDK + real ffmpeg)', () => {
       // First frame at the requested start, last frame one frame before the requested end.
       expect(Math.abs(first - clip.requestedStart.getTime())).toBeLessThanOrEqual(FRAME_MS);
       expect(Math.abs(last + FRAME_MS - clip.requestedEnd.getTime())).toBeLessThanOrEqual(FRAME_MS);
+      console.info(
+        `[capture ${seconds} s] duration error ${(clip.durationSeconds - seconds).toFixed(3)} s, ` +
+          `first frame ${first - clip.requestedStart.getTime()} ms, last frame end ${last + FRAME_MS - clip.requestedEnd.getTime()} ms, ` +
+          `save took ${Math.round(tookMs)} ms (incl. waiting for the segment in progress)`,
+      );
       // No frame missing or repeated.
       for (let i = 1; i < stamps.length; i++) {
         expect(stamps[i]! - stamps[i - 1]!).toBeGreaterThan(0);
@@ -161,6 +169,7 @@ describe('capture end to end (emulator + real SDK + real ffmpeg)', () => {
       roomName: 'room-warmup',
       videoTrackId: 'TR_v2',
     });
+    warmupDir = fresh.segmentDir;
     const status = await manager.getBufferStatus({ sessionId: fresh.id, userId: 'user-warmup' });
     expect(status.warmingUp).toBe(true);
     expect(status.canCapture).toBe(false);
@@ -183,9 +192,8 @@ describe('capture end to end (emulator + real SDK + real ffmpeg)', () => {
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'EGRESS_UNAVAILABLE', status: 503 });
     expect(await manager.getActiveSession('user-503')).toBeNull();
-    const dirs = await readdir(segmentsDir);
-    expect(dirs).not.toContain(expect.stringMatching(/^rs_/));
-    expect(dirs.length).toBe(2); // the two sessions started above, nothing for the refused one
+    // Only the two sessions started above have directories; the refused start left none.
+    expect((await readdir(segmentsDir)).sort()).toEqual([session.segmentDir, warmupDir].sort());
   });
 
   it('stops: the egress ends, the playlist gets ENDLIST, and a save still works during retention', async () => {
