@@ -88,6 +88,7 @@ export class EgressProcess {
   private ended = false;
   private stderrTail = '';
   private readonly framesPerSegment: number;
+  private readonly copyBuffer = Buffer.allocUnsafe(1 << 20);
 
   constructor(private readonly options: EgressProcessOptions) {
     this.framesPerSegment = options.layout.segmentSeconds * options.encoding.fps;
@@ -277,11 +278,17 @@ export class EgressProcess {
       }
       const { name } = this.segmentName(this.nextOpen);
       const path = join(layout.dir, name);
-      const output = await open(path, 'w');
+      let output: FileHandle;
+      try {
+        output = await open(path, 'w');
+      } catch (err) {
+        await input.close();
+        throw err;
+      }
       this.open.set(this.nextOpen, { input, output, offset: 0, name, path });
       this.nextOpen++;
     }
-    for (const seg of this.open.values()) await copyNewBytes(seg);
+    for (const seg of this.open.values()) await copyNewBytes(seg, this.copyBuffer);
     // A closed segment is final once the next one has started (its length is then known) or ffmpeg is gone.
     while (
       this.muxerClosed.has(this.nextComplete) &&
@@ -290,7 +297,7 @@ export class EgressProcess {
       const index = this.nextComplete;
       const seg = this.open.get(index);
       if (!seg) break;
-      await copyNewBytes(seg);
+      await copyNewBytes(seg, this.copyBuffer);
       await seg.input.close();
       await seg.output.close();
       this.open.delete(index);
@@ -348,8 +355,7 @@ export class EgressProcess {
   }
 }
 
-async function copyNewBytes(seg: OpenSegment): Promise<void> {
-  const buf = Buffer.allocUnsafe(1 << 20);
+async function copyNewBytes(seg: OpenSegment, buf: Buffer): Promise<void> {
   for (;;) {
     const { bytesRead } = await seg.input.read(buf, 0, buf.length, seg.offset);
     if (bytesRead === 0) return;

@@ -173,6 +173,20 @@ describe('egress emulator: Twirp API', () => {
     );
   });
 
+  it('fails the egress (not the API call) when ffmpeg cannot run', async () => {
+    const broken = await startEgressEmulator({ ffmpegPath: '/nonexistent/ffmpeg' });
+    try {
+      const c = new EgressClient(broken.url, broken.apiKey, broken.apiSecret);
+      const e = await c.startTrackCompositeEgress('room-broken', output('b/seg'), { videoTrackId: 'v' });
+      expect(e.status).toBe(EgressStatus.EGRESS_STARTING);
+      const done = await broken.waitForEnd(e.egressId);
+      expect(done.status).toBe(EgressStatus.EGRESS_FAILED);
+      expect(done.info.error).toMatch(/could not run ffmpeg/);
+    } finally {
+      await broken.close();
+    }
+  });
+
   it('validates requests like the egress service', async () => {
     const noRoom = await caught(client.startTrackCompositeEgress('', output('x/seg'), { videoTrackId: 'v' }));
     expect(noRoom.code).toBe('invalid_argument');
