@@ -24,12 +24,14 @@ export {
 export {
   buildPreviewPlaylist,
   defaultPreviewUrl,
+  deletePreviewCache,
   PREVIEW_CACHE_DIR,
   type PreviewPlaylist,
   type PreviewSegment,
   type PreviewSegmentStream,
   type PreviewUrlBuilder,
   previewTimeToWallClock,
+  sweepPreviewCaches,
   wallClockToPreviewTime,
 } from './preview.js';
 export { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';

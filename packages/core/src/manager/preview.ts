@@ -5,7 +5,7 @@ import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
-import { safeJoin } from '../ids.js';
+import { isSafeId, safeJoin } from '../ids.js';
 import { resolveFfmpegPath, TextTail } from '../media/binaries.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
@@ -107,6 +107,33 @@ export function previewCacheDirOf(ctx: ManagerContext, sessionId: string): strin
 /** Removes a session's preview cache (remuxed segments, thumbnails). Call it with the segments' sweep. */
 export async function deletePreviewCache(ctx: ManagerContext, sessionId: string): Promise<void> {
   await rm(previewCacheDirOf(ctx, sessionId), { recursive: true, force: true });
+}
+
+/**
+ * Removes the preview caches of sessions that are gone: no record, or ended longer ago than
+ * `retainAfterStopSeconds` (their segments are deleted then too). Meant for the segment
+ * cleanup job; returns how many session caches were removed.
+ */
+export async function sweepPreviewCaches(ctx: ManagerContext, now = Date.now()): Promise<number> {
+  const root = path.join(ctx.config.clipsDir, PREVIEW_CACHE_DIR);
+  let names: string[];
+  try {
+    names = await readdir(root);
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const name of names) {
+    const session = isSafeId(name) ? await ctx.sessions.get(name) : null;
+    const expired =
+      !session ||
+      (session.endedAt !== null &&
+        now - session.endedAt.getTime() > ctx.config.retainAfterStopSeconds * 1000);
+    if (!expired) continue;
+    await rm(path.join(root, name), { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /**

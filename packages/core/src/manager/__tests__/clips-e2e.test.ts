@@ -10,7 +10,7 @@
  * history is on disk (the buffer stays capturable during retention); short ranges.
  */
 import { createHash } from 'node:crypto';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -37,9 +37,9 @@ import { selectSegments } from '../../segments/select.js';
 import type { SegmentIndexSnapshot } from '../../segments/types.js';
 import type { ClipRecord, ReplaySession } from '../../types.js';
 import { reservationBytes } from '../capture.js';
-import type { AuthorizeContext } from '../context.js';
+import type { AuthorizeContext, ManagerContext } from '../context.js';
 import { toFileRecord } from '../file-record.js';
-import { previewTimeToWallClock } from '../preview.js';
+import { previewTimeToWallClock, sweepPreviewCaches } from '../preview.js';
 import { ReplayBufferManager } from '../replay-buffer-manager.js';
 import { ffmpeg, ffprobeJson, measureAvSync, median, servePreview } from './clips-helpers.js';
 
@@ -608,6 +608,21 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         code: 'RANGE_UNAVAILABLE',
       });
     }, 60_000);
+  });
+
+  it('sweeps the preview caches of sessions that are gone or past retention', async () => {
+    const ctx = (manager as unknown as { ctx: ManagerContext }).ctx;
+    const cacheRoot = path.join(clipsDir, '.preview');
+    await mkdir(path.join(cacheRoot, 'rs_gone'), { recursive: true });
+    await writeFile(path.join(cacheRoot, 'rs_gone', 'replay_00001.ts'), 'x');
+    expect(await sweepPreviewCaches(ctx)).toBe(1);
+    expect(await readdir(cacheRoot)).toEqual([session.id]);
+    const afterRetention = session.endedAt!.getTime() + manager.config.retainAfterStopSeconds * 1000 + 1000;
+    expect(await sweepPreviewCaches(ctx, afterRetention)).toBe(1);
+    expect(await readdir(cacheRoot)).toEqual([]);
+    // The cache is rebuilt on demand while the segments are still there.
+    (await manager.resolvePreviewSegment(session.id, OWNER, snapshot.segments[0]!.name)).stream.destroy();
+    expect(await readdir(cacheRoot)).toEqual([session.id]);
   });
 
   it('50 concurrent captures never exceed the quota; usage equals the committed clips afterwards', async () => {
