@@ -252,6 +252,64 @@ describe('Redis restarted (process killed, data gone)', () => {
   });
 });
 
+describe('Redis silent (packets dropped) or full', () => {
+  it('times out a black-holed connection: ours via commandTimeout, a plain client via operationTimeoutMs', async () => {
+    const silentProxy = await TcpProxy.start(server.port);
+    const ours = instance(silentProxy.url);
+    // An integrator's client with ioredis defaults: offline queue on, no commandTimeout.
+    const plain = new Redis(silentProxy.url);
+    plain.on('error', () => {});
+    const theirs = createRedisAdapters({ client: plain, keyPrefix: prefix, operationTimeoutMs: 1_500 });
+    opened.push(theirs);
+    try {
+      const id = (await ours.sessions.create(newSessionInput())).id;
+      expect((await theirs.sessions.get(id))?.id).toBe(id);
+      await silentProxy.blackhole();
+      const [a, b] = await Promise.all([
+        timed(() => expectReplayError(() => ours.sessions.get(id), 'STORAGE_ERROR')),
+        timed(() => expectReplayError(() => theirs.sessions.get(id), 'STORAGE_ERROR')),
+      ]);
+      expect(a.result.message).toMatch(/timed out/);
+      expect(b.result.message).toMatch(/no answer from Redis within 1500 ms/);
+      expect(a.ms).toBeLessThan(4_000);
+      expect(b.ms).toBeLessThan(4_000);
+      if (report) {
+        console.info(
+          `[faults] black hole: ours failed in ${a.ms.toFixed(0)} ms, plain client in ${b.ms.toFixed(0)} ms`,
+        );
+      }
+    } finally {
+      await silentProxy.cut();
+      plain.disconnect();
+    }
+  });
+
+  it('refuses writes with STORAGE_ERROR when Redis is out of memory, leaving nothing half-written', async () => {
+    const a = instance(server.url);
+    const userId = uniqueId('user');
+    const communityId = uniqueId('community');
+    const live = await a.sessions.create(newSessionInput({ userId, communityId }), { communityLimit: 3 });
+    await direct.config('SET', 'maxmemory-policy', 'noeviction');
+    await direct.config('SET', 'maxmemory', '1');
+    try {
+      const blocked = newSessionInput({ communityId });
+      const refused = await expectReplayError(
+        () => a.sessions.create(blocked, { communityLimit: 3 }),
+        'STORAGE_ERROR',
+      );
+      expect(refused.message).toMatch(/OOM/);
+      await expectReplayError(() => a.sessions.transition(live.id, ['starting'], 'active'), 'STORAGE_ERROR');
+      // Reads still work, and show nothing changed.
+      expect((await a.sessions.get(live.id))?.status).toBe('starting');
+      expect(await a.sessions.get(blocked.id)).toBeNull();
+      expect(await findInconsistencies(direct, prefix)).toEqual([]);
+    } finally {
+      await direct.config('SET', 'maxmemory', '0');
+    }
+    expect((await a.sessions.transition(live.id, ['starting'], 'active'))?.status).toBe('active');
+  });
+});
+
 describe('Redis never reachable', () => {
   it('fails with STORAGE_ERROR after the ready timeout instead of hanging, and close() still works', async () => {
     const nothing = `redis://127.0.0.1:${await freePort()}`;

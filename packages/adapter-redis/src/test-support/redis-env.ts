@@ -156,6 +156,7 @@ export class ThrowawayRedis {
 export class TcpProxy {
   private server: net.Server | null = null;
   private readonly sockets = new Set<net.Socket>();
+  private readonly pairs = new Set<[net.Socket, net.Socket]>();
 
   private constructor(
     readonly port: number,
@@ -186,7 +187,12 @@ export class TcpProxy {
       }
       client.pipe(upstream);
       upstream.pipe(client);
-      client.on('close', () => upstream.destroy());
+      const pair: [net.Socket, net.Socket] = [client, upstream];
+      this.pairs.add(pair);
+      client.on('close', () => {
+        this.pairs.delete(pair);
+        upstream.destroy();
+      });
       upstream.on('close', () => client.destroy());
     });
     server.listen(this.port, '127.0.0.1');
@@ -194,11 +200,37 @@ export class TcpProxy {
     this.server = server;
   }
 
+  /**
+   * A silent partition: connections stay open but nothing is forwarded any more (no RST, no
+   * FIN), like packets dropped by a firewall. New connections are refused. `cut()` ends it.
+   */
+  async blackhole(): Promise<void> {
+    for (const [client, upstream] of this.pairs) {
+      client.unpipe(upstream);
+      upstream.unpipe(client);
+      client.pause();
+      upstream.pause();
+    }
+    // Stop accepting; the listening socket finishes closing once `cut()` ends the connections.
+    this.closing = this.closeServer();
+  }
+
+  private closing: Promise<void> | null = null;
+
+  private closeServer(): Promise<void> {
+    const server = this.server;
+    this.server = null;
+    return server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve();
+  }
+
   async cut(): Promise<void> {
     const server = this.server;
     this.server = null;
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
+    this.pairs.clear();
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+    await this.closing;
+    this.closing = null;
   }
 }
