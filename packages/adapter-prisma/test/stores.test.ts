@@ -1,3 +1,4 @@
+import { toFileRecord } from '@livekit-replay/core';
 import { newClipRecord, newSessionInput } from '@livekit-replay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores } from '../src/index.js';
@@ -51,7 +52,7 @@ for (const { name, create } of DATABASES) {
         [clip.id],
       );
       expect({ ...file, size: Number(file?.size) }).toEqual({
-        filename: `${clip.id}.mp4`,
+        filename: toFileRecord(clip).filename,
         mimeType: 'video/mp4',
         size: 5_000_000_001,
         checksum: clip.sha256,

@@ -13,6 +13,7 @@ import {
   ReplayBufferError,
   ReplayErrorCode,
   resolveClipPageSize,
+  toFileRecord,
 } from '@livekit-replay/core';
 import type { Prisma, ReplayClip } from '../generated/postgresql/client.js';
 import {
@@ -132,18 +133,10 @@ export class PrismaClipStore implements ClipStore {
           }
           let fileId: string | null = null;
           if (this.ctx.clipFiles) {
+            // The same description the manager hands to a ClipSharer (core's toFileRecord).
+            const record = toFileRecord(toClip({ ...data, fileId: null } as ReplayClip));
             const file = await tx.file.create({
-              data: {
-                id: data.id,
-                filename: data.storageKey.split('/').pop() || `${data.id}.mp4`,
-                mimeType: data.mimeType,
-                size: data.sizeBytes,
-                checksum: data.sha256,
-                resourceType: 'REPLAY_CLIP',
-                storagePath: data.storageKey,
-                uploadedById: data.ownerId,
-                createdAt: data.createdAt,
-              },
+              data: { ...record, size: toBigInt(record.size) },
               select: { id: true },
             });
             fileId = file.id;
