@@ -141,6 +141,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   const releaseSlot = ctx.captureSlots.acquire();
   let reservation = false;
   let extraReservation = false;
+  let committedBytes = 0;
   let pending: PendingWrite | null = null;
   let storedKey: string | null = null;
   let posterKey: string | null = null;
@@ -210,6 +211,13 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     const stored = await pending.commit();
     storedKey = stored.key;
     pending = null;
+    // Quota before the record: once the record exists its owner can delete it, and that
+    // delete must find the bytes counted (else they would be freed before being used).
+    await ctx.quotas.commit(session.userId, captureId, stored.sizeBytes);
+    reservation = false;
+    committedBytes = stored.sizeBytes;
+    if (extraReservation) await ctx.quotas.release(session.userId, `${captureId}-extra`);
+    extraReservation = false;
 
     const clip = await ctx.clips.create({
       id: clipId,
@@ -244,10 +252,8 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       },
       createdAt: new Date(),
     });
-    await ctx.quotas.commit(session.userId, captureId, stored.sizeBytes);
-    reservation = false;
-    if (extraReservation) await ctx.quotas.release(session.userId, `${captureId}-extra`);
-    extraReservation = false;
+    // The clip exists now: nothing below may undo it.
+    [storedKey, posterKey, committedBytes] = [null, null, 0];
 
     ctx.events.emit('capture:completed', clip);
     await notifyUser(ctx, {
@@ -269,6 +275,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     if (storedKey) await ctx.storage.delete(storedKey).catch(() => undefined);
     if (posterKey) await ctx.storage.delete(posterKey).catch(() => undefined);
     if (reservation) await ctx.quotas.release(session.userId, captureId).catch(() => undefined);
+    if (committedBytes > 0) await ctx.quotas.free(session.userId, committedBytes).catch(() => undefined);
     if (extraReservation) {
       await ctx.quotas.release(session.userId, `${captureId}-extra`).catch(() => undefined);
     }

@@ -28,7 +28,7 @@ import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayNotification } from '../../events.js';
 import { FfmpegMediaPipeline } from '../../media/index.js';
-import { createMemoryStores } from '../../memory/index.js';
+import { createMemoryStores, MemoryClipStore } from '../../memory/index.js';
 import type { ClipShareRequest, ClipSharer } from '../../ports/clip-sharer.js';
 import type { CutRequest, MediaPipeline } from '../../ports/media-pipeline.js';
 import { parsePlaylist } from '../../segments/playlist.js';
@@ -609,6 +609,36 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       });
     }, 60_000);
   });
+
+  it('a save whose record cannot be stored gives its quota back and leaves no file', async () => {
+    const failing = new (class extends MemoryClipStore {
+      override async create(): Promise<ClipRecord> {
+        throw new Error('database is down');
+      }
+    })();
+    const second = new ReplayBufferManager({
+      config: manager.config,
+      ...stores,
+      clips: failing,
+      media,
+      captureRateLimits: false,
+    });
+    const before = await manager.getQuotaUsage(OWNER);
+    const filesBefore = await readdir(path.join(clipsDir, 'clips'));
+    const postersBefore = await readdir(path.join(clipsDir, 'posters'));
+    await expect(
+      second.captureReplay({
+        sessionId: session.id,
+        userId: OWNER,
+        startAt: bufferStart() + 2000,
+        endAt: bufferStart() + 3000,
+        mode: 'fast',
+      }),
+    ).rejects.toThrow(/database is down/);
+    expect(await manager.getQuotaUsage(OWNER)).toEqual(before);
+    expect(await readdir(path.join(clipsDir, 'clips'))).toEqual(filesBefore);
+    expect(await readdir(path.join(clipsDir, 'posters'))).toEqual(postersBefore);
+  }, 30_000);
 
   it('sweeps the preview caches of sessions that are gone or past retention', async () => {
     const ctx = (manager as unknown as { ctx: ManagerContext }).ctx;
