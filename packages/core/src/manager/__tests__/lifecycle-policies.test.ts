@@ -1,0 +1,262 @@
+/**
+ * Start policies under load, counted at the emulator (what LiveKit actually received): one
+ * buffer per user under 50 parallel starts, replaceExisting races, the community toggle and
+ * limit, the authorize hook, and the quality presets' encoding options.
+ */
+import path from 'node:path';
+import { AudioCodec, EgressStatus, type TrackCompositeEgressRequest } from '@livekit/protocol';
+import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { ReplayConfigInput } from '../../config.js';
+import { isReplayBufferError } from '../../errors.js';
+import { createMemoryStores } from '../../memory/index.js';
+import type { ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
+import { API_KEY, API_SECRET, recordingManager, tempRoot } from './lifecycle-helpers.js';
+
+let root: { root: string; cleanup: () => Promise<void> };
+let emulator: EgressEmulator;
+
+beforeAll(async () => {
+  root = await tempRoot('lkr-policies-');
+  emulator = await startEgressEmulator({
+    apiKey: API_KEY,
+    apiSecret: API_SECRET,
+    segmentsRoot: path.join(root.root, 'segments'),
+    maxFrameRate: 2,
+    maxHeight: 144,
+  });
+});
+
+afterEach(async () => {
+  await Promise.all(
+    emulator
+      .egresses()
+      .filter((e) => e.status === EgressStatus.EGRESS_STARTING || e.status === EgressStatus.EGRESS_ACTIVE)
+      .map((e) => emulator.stopEgress(e.egressId)),
+  );
+});
+
+afterAll(async () => {
+  await emulator?.close();
+  await root?.cleanup();
+});
+
+async function harness(
+  config: Partial<ReplayConfigInput> = {},
+  options: Partial<ReplayBufferManagerOptions> = {},
+) {
+  const stores = createMemoryStores();
+  const made = await recordingManager({
+    config: {
+      livekit: { url: emulator.url, apiKey: API_KEY, apiSecret: API_SECRET },
+      segmentsDir: path.join(root.root, 'segments'),
+      clipsDir: path.join(root.root, 'clips'),
+      segmentDurationSeconds: 2,
+      ...config,
+    },
+    ...stores,
+    captureRateLimits: false,
+    ...options,
+  });
+  return { ...made, stores };
+}
+
+function egressesIn(room: string) {
+  return emulator.egresses().filter((e) => e.roomName === room);
+}
+
+function liveEgressesIn(room: string) {
+  return egressesIn(room).filter(
+    (e) => e.status === EgressStatus.EGRESS_STARTING || e.status === EgressStatus.EGRESS_ACTIVE,
+  );
+}
+
+function codes(results: PromiseSettledResult<unknown>[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const r of results) {
+    const key =
+      r.status === 'fulfilled' ? 'ok' : isReplayBufferError(r.reason) ? r.reason.code : String(r.reason);
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
+}
+
+describe('one buffer per user', () => {
+  it('50 parallel starts by one user create exactly one session and start exactly one egress at LiveKit', async () => {
+    const { manager, stores } = await harness();
+    const results = await Promise.allSettled(
+      Array.from({ length: 50 }, () =>
+        manager.startReplayBuffer({ userId: 'u-burst', roomName: 'room-burst', videoTrackId: 'TR_v' }),
+      ),
+    );
+    expect(codes(results)).toEqual({ ok: 1, ALREADY_ACTIVE: 49 });
+    expect(egressesIn('room-burst')).toHaveLength(1);
+    const sessions = await stores.sessions.listByStatus(['starting', 'active', 'stopped', 'failed']);
+    expect(sessions).toHaveLength(1);
+    expect(sessions[0]?.egressId).toBe(egressesIn('room-burst')[0]?.egressId);
+  });
+
+  it('20 parallel starts with replaceExisting leave exactly one live session and one live egress', async () => {
+    const { manager, stores } = await harness();
+    await Promise.allSettled(
+      Array.from({ length: 20 }, () =>
+        manager.startReplayBuffer({
+          userId: 'u-replace',
+          roomName: 'room-replace',
+          videoTrackId: 'TR_v',
+          replaceExisting: true,
+        }),
+      ),
+    );
+    // Every start has answered, so every StopEgress it sent has been answered too.
+    const live = await stores.sessions.listByStatus(['starting', 'active']);
+    expect(live).toHaveLength(1);
+    const liveEgresses = liveEgressesIn('room-replace');
+    expect(liveEgresses.map((e) => e.egressId)).toEqual([live[0]?.egressId]);
+    // Every other egress that was started was stopped again.
+    for (const e of egressesIn('room-replace')) {
+      if (e.egressId !== live[0]?.egressId) expect(e.status).not.toBe(EgressStatus.EGRESS_ACTIVE);
+    }
+  });
+});
+
+describe('community policies', () => {
+  it('a community limit of 3 holds under 12 parallel starts by different users (LIMIT_REACHED, atomic)', async () => {
+    const { manager, stores } = await harness();
+    await stores.communities.set({ communityId: 'c-limit', enabled: true, maxConcurrent: 3 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) =>
+        manager.startReplayBuffer({
+          userId: `u-limit-${i}`,
+          roomName: 'room-limit',
+          videoTrackId: 'TR_v',
+          communityId: 'c-limit',
+        }),
+      ),
+    );
+    expect(codes(results)).toEqual({ ok: 3, LIMIT_REACHED: 9 });
+    expect(egressesIn('room-limit')).toHaveLength(3);
+    // A slot frees up when a buffer stops.
+    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{
+      id: string;
+      userId: string;
+    }>;
+    await manager.stopReplayBuffer({ sessionId: first.value.id, userId: first.value.userId });
+    await expect(
+      manager.startReplayBuffer({
+        userId: 'u-limit-late',
+        roomName: 'room-limit',
+        videoTrackId: 'TR_v',
+        communityId: 'c-limit',
+      }),
+    ).resolves.toMatchObject({ status: expect.stringMatching(/starting|active/) });
+  });
+
+  it('a community that turned replay off refuses with DISABLED and starts nothing', async () => {
+    const { manager, stores } = await harness();
+    await stores.communities.set({ communityId: 'c-off', enabled: false, maxConcurrent: 5 });
+    const error = await manager
+      .startReplayBuffer({
+        userId: 'u-off',
+        roomName: 'room-off',
+        videoTrackId: 'TR_v',
+        communityId: 'c-off',
+      })
+      .catch((e: unknown) => e);
+    expect(isReplayBufferError(error, 'DISABLED')).toBe(true);
+    expect(egressesIn('room-off')).toHaveLength(0);
+    expect(await stores.sessions.findLiveByUser('u-off')).toBeNull();
+  });
+
+  it('the authorize hook refuses with FORBIDDEN (false or throwing) and starts nothing', async () => {
+    const seen: unknown[] = [];
+    const { manager } = await harness(
+      {},
+      {
+        authorize: (context) => {
+          seen.push(context);
+          if (context.userId === 'u-throws') throw new Error('directory down');
+          return context.userId !== 'u-denied';
+        },
+      },
+    );
+    for (const userId of ['u-denied', 'u-throws']) {
+      const error = await manager
+        .startReplayBuffer({
+          userId,
+          roomName: 'room-auth',
+          videoTrackId: 'TR_v',
+          channelId: 'ch-1',
+          communityId: 'c-1',
+        })
+        .catch((e: unknown) => e);
+      expect(isReplayBufferError(error, 'FORBIDDEN')).toBe(true);
+    }
+    expect(egressesIn('room-auth')).toHaveLength(0);
+    expect(seen[0]).toMatchObject({
+      userId: 'u-denied',
+      action: 'start',
+      roomName: 'room-auth',
+      channelId: 'ch-1',
+      communityId: 'c-1',
+    });
+    await expect(
+      manager.startReplayBuffer({ userId: 'u-allowed', roomName: 'room-auth', videoTrackId: 'TR_v' }),
+    ).resolves.toBeDefined();
+    expect(egressesIn('room-auth')).toHaveLength(1);
+  });
+});
+
+describe('quality presets reach LiveKit', () => {
+  it.each([
+    ['720p', undefined, { width: 1280, height: 720, videoBitrate: 3000 }],
+    ['1080p', undefined, { width: 1920, height: 1080, videoBitrate: 4500 }],
+    ['1440p', undefined, { width: 2560, height: 1440, videoBitrate: 8000 }],
+    // width × height × 5 bit/s, clamped to 3–20 Mbit/s.
+    ['source', { width: 1366, height: 768 }, { width: 1366, height: 768, videoBitrate: 5245 }],
+    ['source', { width: 640, height: 480 }, { width: 640, height: 480, videoBitrate: 3000 }],
+    ['source', { width: 3440, height: 1440 }, { width: 3440, height: 1440, videoBitrate: 20000 }],
+    ['source', { width: 5120, height: 2880 }, { width: 3840, height: 2160, videoBitrate: 20000 }],
+  ] as const)(
+    '%s %o → %o, AAC audio, a keyframe every segment',
+    async (quality, sourceDimensions, expected) => {
+      const { manager } = await harness();
+      const room = `room-q-${quality}-${sourceDimensions?.width ?? 0}`;
+      const session = await manager.startReplayBuffer({
+        userId: `u-${room}`,
+        roomName: room,
+        videoTrackId: 'TR_v',
+        audioTrackId: 'TR_a',
+        quality,
+        ...(sourceDimensions ? { sourceDimensions } : {}),
+      });
+      const egress = emulator.getEgress(session.egressId!);
+      const request = egress?.info.request.value as TrackCompositeEgressRequest;
+      expect(request.options.case).toBe('advanced');
+      const options = request.options.value as unknown as Record<string, unknown>;
+      expect(options).toMatchObject({
+        ...expected,
+        framerate: 30,
+        audioCodec: AudioCodec.AAC,
+        keyFrameInterval: 2,
+      });
+      expect(egress?.encoding.requestedFps).toBe(30);
+      expect(egress?.encoding.videoBitrateKbps).toBe(expected.videoBitrate);
+      expect(request).toMatchObject({ videoTrackId: 'TR_v', audioTrackId: 'TR_a', roomName: room });
+    },
+  );
+
+  it('source quality without dimensions is INVALID_INPUT and starts nothing', async () => {
+    const { manager } = await harness();
+    const error = await manager
+      .startReplayBuffer({
+        userId: 'u-nodims',
+        roomName: 'room-nodims',
+        videoTrackId: 'TR_v',
+        quality: 'source',
+      })
+      .catch((e: unknown) => e);
+    expect(isReplayBufferError(error, 'INVALID_INPUT')).toBe(true);
+    expect(egressesIn('room-nodims')).toHaveLength(0);
+  });
+});
