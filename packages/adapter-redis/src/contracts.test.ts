@@ -21,6 +21,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all(opened.map((adapters) => adapters.close()));
+  if (!admin) return; // never connected: beforeAll already failed loudly
   await deletePrefix(admin, prefix);
   admin.disconnect();
 });
