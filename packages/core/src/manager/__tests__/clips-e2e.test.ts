@@ -219,6 +219,43 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       expect(Math.abs(fast.actualEnd.getTime() - (stamps.at(-1)! + FRAME_MS))).toBeLessThanOrEqual(1);
     }, 60_000);
 
+    it('edge ranges: on a keyframe, inside one segment, ending on a boundary, across several joins', async () => {
+      const seg = (i: number) => snapshot.segments[i]!;
+      const cases: Array<{ label: string; startMs: number; endMs: number }> = [
+        { label: 'starts on a keyframe', startMs: seg(4).startMs, endMs: seg(4).startMs + 2_450 },
+        { label: 'inside one segment', startMs: seg(6).startMs + 310, endMs: seg(6).startMs + 1_290 },
+        { label: 'ends on a boundary', startMs: seg(8).startMs + 777, endMs: seg(10).startMs },
+        { label: 'three joins', startMs: seg(11).startMs + 1_999, endMs: seg(14).startMs + 1 },
+      ];
+      const errors: Record<string, unknown> = {};
+      for (const { label, startMs, endMs } of cases) {
+        for (const mode of ['accurate', 'fast'] as const) {
+          const clip = await manager.captureReplay({
+            sessionId: session.id,
+            userId: OWNER,
+            startAt: startMs,
+            endAt: endMs,
+            mode,
+          });
+          const stamps = await readFrameStamps(clipPath(clip), { referenceMs: startMs });
+          const first = stamps[0]! - (mode === 'fast' ? clip.actualStart.getTime() : startMs);
+          const last = stamps.at(-1)! + FRAME_MS - endMs;
+          errors[`${mode}: ${label}`] = { first, last, snapMs: startMs - clip.actualStart.getTime() };
+          expect(Math.abs(first), `${mode} ${label} start`).toBeLessThan(FRAME_MS);
+          expect(Math.abs(last), `${mode} ${label} end`).toBeLessThan(FRAME_MS);
+          for (let i = 1; i < stamps.length; i++)
+            expect(stamps[i]! - stamps[i - 1]!).toBeCloseTo(FRAME_MS, -1);
+          if (mode === 'fast') {
+            expect(snapshot.segments.some((s) => Math.abs(s.startMs - clip.actualStart.getTime()) <= 1)).toBe(
+              true,
+            );
+          }
+          await manager.deleteClip(clip.id, OWNER);
+        }
+      }
+      figures.edgeRangeErrorsMs = errors;
+    }, 90_000);
+
     it('audio stays in sync after the smart cut (beep vs flash, within one frame)', async () => {
       const sync = await measureAvSync(clipPath(accurate), range().startMs);
       // The source, measured the same way over the same segments, for comparison.
