@@ -44,14 +44,6 @@ import type { AuthorizeHook, ManagerContext } from './context.js';
 import type { CaptureReplayInput, StartReplayBufferInput, StopReplayBufferInput } from './inputs.js';
 import { parseInput, sessionAccessSchema } from './inputs.js';
 import {
-  getPreview,
-  type PreviewPlaylist,
-  type PreviewSegmentStream,
-  type PreviewUrlBuilder,
-  resolvePreviewSegment,
-} from './preview.js';
-import { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
-import {
   cleanupOldSegments,
   cleanupOrphanedSessions,
   type OrphanCleanupResult,
@@ -60,13 +52,20 @@ import {
   type SegmentCleanupResult,
 } from './maintenance.js';
 import {
+  getPreview,
+  type PreviewPlaylist,
+  type PreviewSegmentStream,
+  type PreviewUrlBuilder,
+  resolvePreviewSegment,
+} from './preview.js';
+import { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
+import {
   type JobTickOutcome,
   type LifecycleJob,
   type LifecycleRunner,
   type LifecycleSchedulerOptions,
   startLifecycle,
 } from './scheduler.js';
-import { handleWebhook, type WebhookResult } from './webhooks.js';
 import { loadOwnedSession } from './session-lifecycle.js';
 import {
   getThumbnails,
@@ -75,6 +74,7 @@ import {
   type ThumbnailStream,
   type TimelineThumbnails,
 } from './thumbnails.js';
+import { handleWebhook, type WebhookResult } from './webhooks.js';
 
 /** Production's limits: 3 saves a minute and 15 an hour per user. */
 export const DEFAULT_CAPTURE_RATE_LIMITS: RateLimitWindow[] = [
