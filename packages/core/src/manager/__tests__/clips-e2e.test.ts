@@ -579,6 +579,21 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       }
     }, 60_000);
 
+    it('drops cached remuxes and thumbnails of segments that left the buffer', async () => {
+      const dir = path.join(clipsDir, '.preview', session.id);
+      await mkdir(path.join(dir, 'thumbnails'), { recursive: true });
+      await writeFile(path.join(dir, 'replay_99998.ts'), 'old');
+      await writeFile(path.join(dir, 'replay_00003-partial-abcd.ts'), 'in flight');
+      await writeFile(path.join(dir, 'thumbnails', 'replay_99998-w160.jpg'), 'old');
+      await manager.getPreview(session.id, OWNER);
+      const left = await readdir(dir);
+      expect(left).not.toContain('replay_99998.ts');
+      expect(left).toContain('replay_00003-partial-abcd.ts');
+      await manager.getThumbnails(session.id, OWNER, { count: 2 });
+      expect(await readdir(path.join(dir, 'thumbnails'))).not.toContain('replay_99998-w160.jpg');
+      await rm(path.join(dir, 'replay_00003-partial-abcd.ts'));
+    });
+
     it('refuses traversal, unknown names and other users', async () => {
       for (const name of [
         '../replay.m3u8',
