@@ -1,7 +1,14 @@
 import type { ClipRecord, ClipStore, ListClipsOptions } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deleteAll, expectReplayError, newClipRecord, trackCreates, uniqueId } from './helpers.js';
-import type { ClipStoreContractOptions } from './types.js';
+import {
+  deleteAll,
+  expectReplayError,
+  newClipRecord,
+  resolveRaw,
+  trackCreates,
+  uniqueId,
+} from './helpers.js';
+import type { ClipStoreContractOptions, RawOf } from './types.js';
 
 /** A fixed instant in the past, so listing tests do not depend on the clock. */
 const BASE_TIME = Date.UTC(2026, 0, 15, 12, 0, 0);
@@ -15,11 +22,12 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
     let store: ClipStore;
     let unwrapped: ClipStore | undefined;
     const createdIds = new Set<string>();
-    const raw = options.raw;
+    let raw: RawOf<typeof options> | undefined;
 
     beforeAll(async () => {
       unwrapped = await options.create();
       store = trackCreates(unwrapped, createdIds);
+      raw = resolveRaw(options.raw);
     });
 
     afterAll(async () => {

@@ -1,16 +1,17 @@
 import type { CommunityConfigStore, CommunityReplayConfig } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectReplayError, uniqueId } from './helpers.js';
-import type { CommunityConfigStoreContractOptions } from './types.js';
+import { expectReplayError, resolveRaw, uniqueId } from './helpers.js';
+import type { CommunityConfigStoreContractOptions, RawOf } from './types.js';
 
 /** Registers the CommunityConfigStore contract. */
 export function runCommunityConfigStoreContract(options: CommunityConfigStoreContractOptions): void {
   describe(`${options.name}: CommunityConfigStore contract`, () => {
     let store: CommunityConfigStore;
-    const raw = options.raw;
+    let raw: RawOf<typeof options> | undefined;
 
     beforeAll(async () => {
       store = await options.create();
+      raw = resolveRaw(options.raw);
     });
 
     afterAll(async () => {

@@ -145,3 +145,8 @@ export async function deleteAll(
     }
   }
 }
+
+/** A suite's raw reader: the object itself, or what its factory returns. */
+export function resolveRaw<T extends object>(raw: T | (() => T) | undefined): T | undefined {
+  return typeof raw === 'function' ? (raw as () => T)() : raw;
+}

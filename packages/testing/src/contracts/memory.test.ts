@@ -82,7 +82,8 @@ const communities = new InspectableCommunityConfigStore();
 runCommunityConfigStoreContract({
   name: 'memory',
   create: () => communities,
-  raw: { getCommunityConfig: async (id) => communities.peek(id) ?? null },
+  // A factory (called after create) works as well as a reader object.
+  raw: () => ({ getCommunityConfig: async (id) => communities.peek(id) ?? null }),
 });
 
 runJobLockContract({ name: 'in-process', create: () => new InProcessJobLock() });

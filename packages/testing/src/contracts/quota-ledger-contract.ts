@@ -1,7 +1,7 @@
 import type { QuotaLedger, QuotaUsage } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectReplayError, tally, uniqueId } from './helpers.js';
-import type { QuotaLedgerContractOptions } from './types.js';
+import { expectReplayError, resolveRaw, tally, uniqueId } from './helpers.js';
+import type { QuotaLedgerContractOptions, RawOf } from './types.js';
 
 const MB = 1_000_000;
 const GB = 1_000_000_000;
@@ -13,10 +13,11 @@ const GB = 1_000_000_000;
 export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): void {
   describe(`${options.name}: QuotaLedger contract`, () => {
     let ledger: QuotaLedger;
-    const raw = options.raw;
+    let raw: RawOf<typeof options> | undefined;
 
     beforeAll(async () => {
       ledger = await options.create();
+      raw = resolveRaw(options.raw);
     });
 
     afterAll(async () => {

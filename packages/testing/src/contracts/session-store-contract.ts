@@ -4,12 +4,13 @@ import {
   deleteAll,
   expectReplayError,
   newSessionInput,
+  resolveRaw,
   sleep,
   tally,
   trackCreates,
   uniqueId,
 } from './helpers.js';
-import type { SessionStoreContractOptions } from './types.js';
+import type { RawOf, SessionStoreContractOptions } from './types.js';
 
 const LIVE: SessionStatus[] = ['starting', 'active'];
 
@@ -23,11 +24,12 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
     let store: SessionStore;
     let unwrapped: SessionStore | undefined;
     const createdIds = new Set<string>();
-    const raw = options.raw;
+    let raw: RawOf<typeof options> | undefined;
 
     beforeAll(async () => {
       unwrapped = await options.create();
       store = trackCreates(unwrapped, createdIds);
+      raw = resolveRaw(options.raw);
     });
 
     afterAll(async () => {
@@ -251,8 +253,9 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(codes).toEqual(Array(17).fill('LIMIT_REACHED'));
         const live = (await store.listByStatus(LIVE)).filter((s) => s.communityId === communityId);
         expect(live.map((s) => s.id).sort()).toEqual(values.map((s) => s.id).sort());
-        if (raw) {
-          const rows = await Promise.all(inputs.map((input) => raw.getSession(input.id)));
+        const reader = raw;
+        if (reader) {
+          const rows = await Promise.all(inputs.map((input) => reader.getSession(input.id)));
           expect(rows.filter((row) => row !== null)).toHaveLength(3);
         }
       });

@@ -22,8 +22,11 @@ export interface ContractOptions<TStore, TRaw = undefined> {
   create: () => Promise<TStore> | TStore;
   /** Runs after the suite (close connections). Tests never truncate: each uses unique ids. */
   cleanup?: () => Promise<void>;
-  /** Optional reader over the backing store, used to double-check writes. */
-  raw?: TRaw;
+  /**
+   * Optional reader over the backing store, used to double-check writes. A function is called
+   * after `create` resolved, for readers that need what `create` set up.
+   */
+  raw?: TRaw | (() => TRaw);
 }
 
 export interface RawSessionRow {
@@ -106,3 +109,6 @@ export interface NotifierContractOptions extends ContractOptions<Notifier> {
   /** How long to wait for a delivery before failing (default 5000 ms). */
   deliveryTimeoutMs?: number;
 }
+
+/** The raw reader type of a suite's options. */
+export type RawOf<TOptions> = TOptions extends { raw?: infer R } ? Exclude<R, () => unknown> : never;
