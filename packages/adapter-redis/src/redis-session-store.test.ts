@@ -303,6 +303,10 @@ describe('RedisSessionStore: validation', () => {
     await expectReplayError(() => store.patch('rs_ok', LIVE, { missedSightings: -1 }), 'INVALID_INPUT');
     await expectReplayError(() => store.listEndedBefore(new Date('nope')), 'INVALID_INPUT');
     await expectReplayError(() => store.create(newSessionInput({ egressId: '' })), 'INVALID_INPUT');
+    await expectReplayError(
+      () => store.create(newSessionInput({ segmentDurationSeconds: Number.POSITIVE_INFINITY })),
+      'INVALID_INPUT',
+    );
     // …and a well-formed call does reach the (closed) connection.
     await expectReplayError(() => store.get('rs_ok'), 'STORAGE_ERROR');
   });

@@ -134,6 +134,10 @@ export class RedisSessionStore implements SessionStore {
     if (session.status !== undefined && session.status !== 'starting') {
       throw invalid('a new session must start as "starting"', 'status');
     }
+    const duration = session.segmentDurationSeconds;
+    if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
+      throw invalid('segmentDurationSeconds must be a positive number', 'segmentDurationSeconds');
+    }
     const limit = options.communityLimit;
     if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)) {
       throw invalid('communityLimit must be a non-negative integer', 'communityLimit');
