@@ -2,6 +2,8 @@
 # Every check and every test, from a fresh clone: `bash scripts/test.sh`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The clip tests play previews in a real browser (hls.js in Chromium).
+export LKR_NEED_CHROMIUM=1
 source scripts/ensure-tools.sh
 
 # The adapter tests talk to the real servers; say clearly when one is missing.

@@ -42,7 +42,7 @@ describe('LocalClipStorage', () => {
     expect(await text(await storage.openRead('clips/clip_c.mp4'))).toBe('0123456789');
     expect(await text(await storage.openRead('clips/clip_c.mp4', { start: 2, end: 5 }))).toBe('2345');
     await expect(storage.openRead('clips/clip_c.mp4', { start: 5, end: 10 })).rejects.toMatchObject({
-      code: 'INVALID_INPUT',
+      code: 'RANGE_NOT_SATISFIABLE',
     });
     await expect(storage.openRead('clips/missing.mp4')).rejects.toMatchObject({ code: 'CLIP_NOT_FOUND' });
   });

@@ -309,7 +309,7 @@ export async function shareClip(
  *   a server may ignore Range);
  * - `bytes=a-b`, `bytes=a-` and `bytes=-n` → the inclusive range, the end clamped to the file;
  * - a range that starts past the end (or `bytes=-0`, or any range of an empty file) →
- *   throws INVALID_INPUT with `details.httpStatus = 416` and `details.sizeBytes`
+ *   throws RANGE_NOT_SATISFIABLE (status 416) with `details.sizeBytes`
  *   (answer 416 with `Content-Range: bytes *\/size`).
  */
 export function parseRangeHeader(header: string | null | undefined, size: number): ByteRange | null {
@@ -337,9 +337,9 @@ export function parseRangeHeader(header: string | null | undefined, size: number
 
 function unsatisfiable(header: string, size: number): ReplayBufferError {
   return new ReplayBufferError(
-    ReplayErrorCode.INVALID_INPUT,
+    ReplayErrorCode.RANGE_NOT_SATISFIABLE,
     `The requested byte range (${header.trim()}) is outside the ${size}-byte file`,
-    { details: { httpStatus: 416, sizeBytes: size, reason: 'RANGE_NOT_SATISFIABLE' } },
+    { details: { sizeBytes: size } },
   );
 }
 

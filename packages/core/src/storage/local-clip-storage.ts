@@ -85,7 +85,7 @@ export class LocalClipStorage implements ClipStorage {
     }
     if (range && (range.start < 0 || range.end < range.start || range.end >= size)) {
       throw new ReplayBufferError(
-        ReplayErrorCode.INVALID_INPUT,
+        ReplayErrorCode.RANGE_NOT_SATISFIABLE,
         `byte range ${range.start}-${range.end} is outside 0-${size - 1}`,
         {
           details: { size },

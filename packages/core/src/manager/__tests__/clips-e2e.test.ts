@@ -436,8 +436,9 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       }
       expect((await manager.openClipStream(clip.id, OWNER)).filename).toBe(toFileRecord(clip).filename);
       await expect(manager.openClipStream(clip.id, OWNER, `bytes=${size}-`)).rejects.toMatchObject({
-        code: 'INVALID_INPUT',
-        details: { httpStatus: 416, sizeBytes: size },
+        code: 'RANGE_NOT_SATISFIABLE',
+        status: 416,
+        details: { sizeBytes: size },
       });
     });
 

@@ -40,7 +40,11 @@ describe('parseRangeHeader', () => {
     } catch (error) {
       thrown = error;
     }
-    expect(thrown).toMatchObject({ code: 'INVALID_INPUT', details: { httpStatus: 416, sizeBytes: size } });
+    expect(thrown).toMatchObject({
+      code: 'RANGE_NOT_SATISFIABLE',
+      status: 416,
+      details: { sizeBytes: size },
+    });
   });
 });
 
