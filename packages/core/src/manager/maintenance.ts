@@ -4,14 +4,13 @@ import path from 'node:path';
 import { isReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { toPublicSession } from '../events.js';
 import { isSafeId } from '../ids.js';
-import type { EgressSnapshot, ReplaySession, SessionStatus } from '../types.js';
+import type { EgressSnapshot, ReplaySession } from '../types.js';
 import { LIVE_SESSION_STATUSES } from '../types.js';
 import type { ManagerContext } from './context.js';
 import { notifyUser } from './context.js';
-import { endSession, isLive, readSessionIndex, segmentDirOf } from './session-lifecycle.js';
+import { sweepPreviewCaches } from './preview.js';
+import { endSession, isLive, readSessionIndex } from './session-lifecycle.js';
 import { applyEgressState, egressOutcome } from './webhooks.js';
-
-const ALL_STATUSES: readonly SessionStatus[] = ['starting', 'active', 'stopped', 'failed'];
 
 /** A session whose egress LiveKit has not seen this many passes in a row is ended. */
 export const MISSED_SIGHTINGS_TO_END = 2;
@@ -82,37 +81,6 @@ export async function trimSessionSegments(
   return result;
 }
 
-async function exists(dir: string): Promise<boolean> {
-  try {
-    return (await stat(dir)).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
-/** Deletes the segment directories of sessions that ended more than `retainAfterStopSeconds` ago. */
-export async function deleteExpiredSessionSegments(
-  ctx: ManagerContext,
-  errors: string[] = [],
-  now = Date.now(),
-): Promise<number> {
-  const expired = await ctx.sessions.listEndedBefore(
-    new Date(now - ctx.config.retainAfterStopSeconds * 1000),
-  );
-  let deleted = 0;
-  for (const session of expired) {
-    try {
-      const dir = segmentDirOf(ctx, session);
-      if (!(await exists(dir))) continue;
-      await rm(dir, { recursive: true, force: true });
-      deleted++;
-    } catch (error) {
-      report(ctx, errors, `deleting the segments of session ${session.id}`, error);
-    }
-  }
-  return deleted;
-}
-
 /** Newest modification time of a directory and the entries directly inside it. */
 async function lastActivityMs(dir: string): Promise<number> {
   let newest = (await stat(dir)).mtimeMs;
@@ -129,44 +97,59 @@ async function lastActivityMs(dir: string): Promise<number> {
   return newest;
 }
 
+export interface DirectorySweepResult {
+  /** Directories of sessions that ended more than `retainAfterStopSeconds` ago. */
+  expired: number;
+  /** Directories no session refers to, idle past `unreferencedDirGraceSeconds`. */
+  unreferenced: number;
+}
+
 /**
- * Removes directories under the segments root that no session refers to (crashes, deleted
- * records), once nothing was written in them for `unreferencedDirGraceSeconds`. Only a
- * directory whose name is exactly a session's segment directory is protected.
+ * Walks the directories under the segments root (so the cost follows what is on disk, not how
+ * many sessions the store has ever held) and deletes those of sessions past retention, and
+ * those no session refers to (crashes, expired records) once nothing was written in them for
+ * the grace period. Only a directory whose name is exactly a session's directory is protected.
  */
-export async function sweepUnreferencedDirs(
+export async function sweepSegmentDirectories(
   ctx: ManagerContext,
   errors: string[] = [],
   now = Date.now(),
-): Promise<number> {
+): Promise<DirectorySweepResult> {
+  const result: DirectorySweepResult = { expired: 0, unreferenced: 0 };
   const root = ctx.config.segmentsDir;
   let entries: Dirent[];
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return 0;
-    throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+      report(ctx, errors, 'listing the segments root', error);
+    return result;
   }
-  const candidates = entries.filter((entry) => entry.isDirectory());
-  if (candidates.length === 0) return 0;
-  const known = new Set((await ctx.sessions.listByStatus(ALL_STATUSES)).map((s) => s.segmentDir));
+  const retainedSince = now - ctx.config.retainAfterStopSeconds * 1000;
   const graceMs = ctx.config.unreferencedDirGraceSeconds * 1000;
-  let deleted = 0;
-  for (const entry of candidates) {
-    if (known.has(entry.name)) continue;
+  for (const entry of entries) {
+    if (!entry.isDirectory()) continue;
     const dir = path.join(root, entry.name);
     try {
+      const session = isSafeId(entry.name) ? await ctx.sessions.get(entry.name) : null;
+      if (session && session.segmentDir === entry.name) {
+        if (isLive(session) || session.endedAt === null || session.endedAt.getTime() >= retainedSince)
+          continue;
+        await rm(dir, { recursive: true, force: true });
+        result.expired++;
+        continue;
+      }
       if (now - (await lastActivityMs(dir)) < graceMs) continue;
-      // A session created since the listing above protects its directory too.
+      // A session created since the lookup above protects its directory too.
       if (isSafeId(entry.name) && (await ctx.sessions.get(entry.name))?.segmentDir === entry.name) continue;
       await rm(dir, { recursive: true, force: true });
-      deleted++;
+      result.unreferenced++;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
       report(ctx, errors, `sweeping ${dir}`, error);
     }
   }
-  return deleted;
+  return result;
 }
 
 export interface SegmentCleanupResult {
@@ -178,9 +161,36 @@ export interface SegmentCleanupResult {
   expiredSessionDirsDeleted: number;
   /** Directories no session refers to, past the grace period. */
   unreferencedDirsDeleted: number;
+  /** Preview caches (clipsDir/.preview/<session>) of sessions gone or past retention. */
+  previewCachesDeleted: number;
+  /** Crash leftovers in the clips directory: partial clip writes and capture work dirs. */
+  staleClipFilesDeleted: number;
   /** True when a previous pass was still running (this one did nothing). */
   skipped: boolean;
   errors: string[];
+}
+
+/** Capture scratch space and partial writes older than this are crash leftovers. */
+const STALE_CLIP_FILES_MS = 3_600_000;
+
+/** Removes capture work directories (clipsDir/.work/<capture>) left by a crash. */
+async function sweepStaleWorkDirs(ctx: ManagerContext, now: number): Promise<number> {
+  const root = path.join(ctx.config.clipsDir, '.work');
+  let entries: Dirent[];
+  try {
+    entries = await readdir(root, { withFileTypes: true });
+  } catch {
+    return 0;
+  }
+  let removed = 0;
+  for (const entry of entries) {
+    const dir = path.join(root, entry.name);
+    const info = await stat(dir).catch(() => null);
+    if (!info || now - info.mtimeMs < STALE_CLIP_FILES_MS) continue;
+    await rm(dir, { recursive: true, force: true });
+    removed++;
+  }
+  return removed;
 }
 
 /**
@@ -194,6 +204,8 @@ export async function cleanupOldSegments(ctx: ManagerContext): Promise<SegmentCl
     bytesFreed: 0,
     expiredSessionDirsDeleted: 0,
     unreferencedDirsDeleted: 0,
+    previewCachesDeleted: 0,
+    staleClipFilesDeleted: 0,
     skipped: false,
     errors: [],
   };
@@ -209,11 +221,25 @@ export async function cleanupOldSegments(ctx: ManagerContext): Promise<SegmentCl
         report(ctx, result.errors, `trimming session ${session.id}`, error);
       }
     }
-    result.expiredSessionDirsDeleted = await deleteExpiredSessionSegments(ctx, result.errors, now);
+    const swept = await sweepSegmentDirectories(ctx, result.errors, now);
+    result.expiredSessionDirsDeleted = swept.expired;
+    result.unreferencedDirsDeleted = swept.unreferenced;
     try {
-      result.unreferencedDirsDeleted = await sweepUnreferencedDirs(ctx, result.errors, now);
+      result.previewCachesDeleted = await sweepPreviewCaches(ctx, now);
     } catch (error) {
-      report(ctx, result.errors, 'listing the segments root', error);
+      report(ctx, result.errors, 'sweeping preview caches', error);
+    }
+    try {
+      // Local storage keeps partial writes beside the clips; other storages clean up themselves.
+      const storage = ctx.storage as {
+        sweepPartialWrites?: (olderThanMs: number, now?: number) => Promise<number>;
+      };
+      if (typeof storage.sweepPartialWrites === 'function') {
+        result.staleClipFilesDeleted += await storage.sweepPartialWrites(STALE_CLIP_FILES_MS, now);
+      }
+      result.staleClipFilesDeleted += await sweepStaleWorkDirs(ctx, now);
+    } catch (error) {
+      report(ctx, result.errors, 'sweeping clip leftovers', error);
     }
     return true;
   });
@@ -232,6 +258,8 @@ export interface OrphanCleanupResult {
   struck: string[];
   /** Segment directories deleted because their session ended more than the retention ago. */
   expiredSessionDirsDeleted: number;
+  /** Directories no session refers to, past the grace period. */
+  unreferencedDirsDeleted: number;
   skipped: boolean;
   errors: string[];
 }
@@ -248,6 +276,7 @@ export async function cleanupOrphanedSessions(ctx: ManagerContext): Promise<Orph
     ended: [],
     struck: [],
     expiredSessionDirsDeleted: 0,
+    unreferencedDirsDeleted: 0,
     skipped: false,
     errors: [],
   };
@@ -316,7 +345,9 @@ export async function cleanupOrphanedSessions(ctx: ManagerContext): Promise<Orph
         report(ctx, result.errors, `checking session ${session.id}`, error);
       }
     }
-    result.expiredSessionDirsDeleted = await deleteExpiredSessionSegments(ctx, result.errors, now);
+    const swept = await sweepSegmentDirectories(ctx, result.errors, now);
+    result.expiredSessionDirsDeleted = swept.expired;
+    result.unreferencedDirsDeleted = swept.unreferenced;
     return true;
   });
   if (ran === null) result.skipped = true;

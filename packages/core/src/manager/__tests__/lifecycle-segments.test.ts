@@ -157,7 +157,7 @@ describe('live buffers keep only their window', () => {
 });
 
 describe('retention and crash leftovers', () => {
-  it('deletes ended sessions past retention, keeps recent ones, and sweeps only unreferenced directories past the grace period', async () => {
+  it('deletes ended sessions past retention, keeps recent ones, sweeps only unreferenced directories past the grace period, and clears clip-side leftovers', async () => {
     const local = await tempRoot('lkr-retention-');
     try {
       const dirs = path.join(local.root, 'segments');
@@ -207,8 +207,34 @@ describe('retention and crash leftovers', () => {
       await makeDir('rs_livesession', 600_000);
       await writeFile(path.join(dirs, 'not-a-directory.txt'), 'kept');
 
+      // Clip-side leftovers: preview caches, a partial clip write, capture work dirs.
+      const clips = path.join(local.root, 'clips');
+      const makeAt = async (file: string, ageMs: number) => {
+        await mkdir(path.dirname(file), { recursive: true });
+        await writeFile(file, 'x');
+        const at = new Date(Date.now() - ageMs);
+        await utimes(file, at, at);
+        await utimes(path.dirname(file), at, at);
+      };
+      for (const name of ['rs_expired', 'rs_recent', 'rs_unknown']) {
+        await makeAt(path.join(clips, '.preview', name, 'seg.ts'), 0);
+      }
+      await makeAt(path.join(clips, 'clips', '.partial-0a1b2c-clip_x.mp4'), 7_200_000);
+      await makeAt(path.join(clips, 'clips', 'clip_done.mp4'), 7_200_000);
+      await makeAt(path.join(clips, '.work', 'cap_old', 'list.txt'), 7_200_000);
+      await makeAt(path.join(clips, '.work', 'cap_new', 'list.txt'), 0);
+
       const result = await manager.cleanupOldSegments();
-      expect(result).toMatchObject({ expiredSessionDirsDeleted: 1, unreferencedDirsDeleted: 2, errors: [] });
+      expect(result).toMatchObject({
+        expiredSessionDirsDeleted: 1,
+        unreferencedDirsDeleted: 2,
+        previewCachesDeleted: 2,
+        staleClipFilesDeleted: 2,
+        errors: [],
+      });
+      expect(await readdir(path.join(clips, '.preview'))).toEqual(['rs_recent']);
+      expect(await readdir(path.join(clips, 'clips'))).toEqual(['clip_done.mp4']);
+      expect(await readdir(path.join(clips, '.work'))).toEqual(['cap_new']);
       expect((await readdir(dirs)).sort()).toEqual(
         ['crash_fresh', 'not-a-directory.txt', 'rs_livesession123', 'rs_recent'].sort(),
       );
@@ -217,6 +243,8 @@ describe('retention and crash leftovers', () => {
         expiredSessionDirsDeleted: 0,
         unreferencedDirsDeleted: 0,
         segmentsDeleted: 0,
+        previewCachesDeleted: 0,
+        staleClipFilesDeleted: 0,
       });
     } finally {
       await local.cleanup();
