@@ -54,7 +54,7 @@ export async function transaction<T>(
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   return db(ctx).$transaction(async (tx) => {
-    if (ctx.provider === 'sqlite') await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE 0`);
+    if (ctx.provider === 'sqlite') await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE 1 = 0`);
     return fn(tx);
   }, ctx.transaction);
 }

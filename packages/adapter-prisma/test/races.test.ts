@@ -124,3 +124,48 @@ for (const { name, create } of DATABASES) {
     });
   });
 }
+
+// The database's own guarantees, with the advisory locks out of the way: stores told the
+// client is "sqlite" skip pg_advisory_xact_lock (their write-lock statement is a no-op DELETE
+// that PostgreSQL accepts without locking). Only the partial unique index and the
+// compare-and-set updates are left to keep the invariants.
+describe('PostgreSQL invariants without the advisory locks', () => {
+  let database: TestDatabase;
+  let unlocked: PrismaStores[];
+
+  beforeAll(async () => {
+    database = await DATABASES[0]!.create();
+    unlocked = [database.prisma, database.openClient()].map((client) =>
+      createPrismaStores(client, { provider: 'sqlite' }),
+    );
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('the partial unique index alone refuses all but one of 30 parallel creates (ALREADY_ACTIVE)', async () => {
+    const userId = uniqueId('user');
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) => unlocked[i % 2]!.sessions.create(newSessionInput({ userId }))),
+    );
+    const winners = results.filter((r) => r.status === 'fulfilled');
+    expect(winners).toHaveLength(1);
+    expect(codes(results)).toEqual(Array(29).fill('ALREADY_ACTIVE'));
+    const winnerId = (winners[0] as PromiseFulfilledResult<{ id: string }>).value.id;
+    for (const result of results) {
+      if (result.status === 'rejected') expect(result.reason.details.sessionId).toBe(winnerId);
+    }
+  });
+
+  it('the compare-and-set alone keeps 30 parallel reserves within the limit', async () => {
+    const userId = uniqueId('user');
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        unlocked[i % 2]!.quotas.reserve(userId, `res_${i}`, 100 * MB, 1_000 * MB),
+      ),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+    expect(codes(results)).toEqual(Array(20).fill('QUOTA_EXCEEDED'));
+    expect(await database.raw.getQuota(userId)).toMatchObject({ reservedBytes: 1_000 * MB, usedBytes: 0 });
+  });
+});

@@ -97,10 +97,13 @@ export class PrismaQuotaLedger implements QuotaLedger {
             data: { userId, id: reservationId, ...pending, createdAt: now },
           });
         }
-        const updated = await tx.userReplayQuota.update({
-          where: { userId },
+        // Compare-and-set on the figures the check used: correct even for a writer that
+        // skipped the lock (a lost race rolls back and retries).
+        const [updated] = await tx.userReplayQuota.updateManyAndReturn({
+          where: { userId, usedBytes: account.usedBytes, reservedBytes: account.reservedBytes },
           data: { reservedBytes: { increment: toBigInt(bytes) }, updatedAt: now },
         });
+        if (!updated) throw new WriteConflict('the quota row changed while reserving');
         return usageOf(userId, updated);
       }),
     );
