@@ -328,7 +328,7 @@ export class RedisSessionStore implements SessionStore {
       throw new ReplayBufferError(
         ReplayErrorCode.ALREADY_ACTIVE,
         'the user already has another live replay buffer, so this one cannot become live again',
-        { details: { sessionId: String(reply[1]), revivedSessionId: id } },
+        { details: { sessionId: String(reply[1]) } },
       );
     }
     throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, 'unexpected reply from the update script', {
