@@ -442,6 +442,9 @@ export async function reconcileEgressStatus(ctx: ManagerContext): Promise<Reconc
     errors: [],
   };
   const ran = await exclusive(ctx, 'reconcile', async () => {
+    // Sessions first: a session read here had its egress id before LiveKit was asked, so a
+    // start racing with this pass is never counted as a miss.
+    const liveSessions = await ctx.sessions.listByStatus(LIVE_SESSION_STATUSES);
     let listed: EgressSnapshot[];
     try {
       listed = await ctx.egress.listActiveEgress();
@@ -454,7 +457,7 @@ export async function reconcileEgressStatus(ctx: ManagerContext): Promise<Reconc
     const byEgressId = new Map(listed.map((egress) => [egress.egressId, egress]));
     const liveEgressIds = new Set<string>();
 
-    for (const session of await ctx.sessions.listByStatus(LIVE_SESSION_STATUSES)) {
+    for (const session of liveSessions) {
       if (!session.egressId) continue; // still starting: the orphan job times these out
       liveEgressIds.add(session.egressId);
       try {
