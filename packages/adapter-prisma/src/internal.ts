@@ -34,8 +34,8 @@ export const LOCK = { user: 0x4c4b5201, community: 0x4c4b5202, quota: 0x4c4b5203
 
 /**
  * PostgreSQL: serialises the rest of the transaction with every other holder of the same
- * key, on any app instance; released at commit or rollback. SQLite needs none: the libsql
- * adapter runs one transaction at a time per client, and SQLite allows one writer per file.
+ * key, on any app instance; released at commit or rollback. SQLite needs none: `transaction`
+ * takes the file's single write lock first, which serialises every writer already.
  */
 export async function lock(ctx: StoreContext, tx: Tx, namespace: number, key: string): Promise<void> {
   if (ctx.provider !== 'postgresql') return;
