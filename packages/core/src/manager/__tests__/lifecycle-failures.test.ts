@@ -422,4 +422,58 @@ describe('failure table', () => {
     expect(active?.startedAt).not.toBeNull();
     expect(types(h, session.id)).toEqual(['REPLAY_BUFFER_STARTED']);
   });
+
+  it('network drop, unattended: with the scheduler running, reconciliation ends the session on its own', async () => {
+    const h = await harness();
+    const session = await start(h, 'room-unattended');
+    await waitForStatus(h, session.id, 'active');
+    emulator.faults.onWebhook({ egressId: session.egressId! }, { drop: true }, 10);
+    await h.manager.startScheduler({
+      reconcileIntervalMs: 150,
+      orphanIntervalMs: 3_600_000,
+      segmentSweepIntervalMs: 3_600_000,
+      watchSegments: false,
+    });
+    try {
+      await emulator.stopEgress(session.egressId!);
+      const ended = await waitForStatus(h, session.id, 'stopped');
+      expect(ended.endReason).toBe('reconciled');
+      expect(types(h, session.id)).toEqual(['REPLAY_BUFFER_STARTED', 'REPLAY_BUFFER_STOPPED']);
+    } finally {
+      await h.manager.stopScheduler();
+    }
+  });
+
+  it('webhooks duplicated, delayed and reordered by the emulator still leave every session in its final state with one notification each', async () => {
+    const h = await harness();
+    emulator.faults.setWebhookFaults({
+      duplicate: 0.5,
+      reorder: 0.4,
+      delay: 0.4,
+      delayMs: [10, 300],
+      seed: 7,
+    });
+    const sessions = await Promise.all(
+      ['room-chaos-1', 'room-chaos-2', 'room-chaos-3'].map((room) => start(h, room)),
+    );
+    await Promise.all(sessions.map((s) => emulator.waitForSegments(s.egressId!, 1)));
+    await emulator.stopEgress(sessions[0]!.egressId!);
+    await emulator.faults.failEgress(sessions[1]!.egressId!, 'encoder lost');
+    await emulator.stopEgress(sessions[2]!.egressId!);
+    await emulator.flushWebhooks();
+    expect(emulator.webhookLog.some((w) => w.duplicateCopy)).toBe(true);
+    const final = await Promise.all(sessions.map((s) => h.store.get(s.id)));
+    expect(final.map((s) => [s?.status, s?.error])).toEqual([
+      ['stopped', null],
+      ['failed', 'encoder lost'],
+      ['stopped', null],
+    ]);
+    for (const s of sessions) {
+      const ends = types(h, s.id).filter(
+        (t) => t === 'REPLAY_BUFFER_STOPPED' || t === 'REPLAY_BUFFER_FAILED',
+      );
+      expect(ends).toHaveLength(1);
+      expect(types(h, s.id).filter((t) => t === 'REPLAY_BUFFER_STARTED').length).toBeLessThanOrEqual(1);
+    }
+  });
 });
