@@ -91,17 +91,16 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.all(managers.map((manager) => manager.stopScheduler().catch(() => {})));
+  await Promise.allSettled(managers.map((manager) => manager.stopScheduler()));
+  await Promise.allSettled(adapters.map((redis) => redis.close()));
+  if (admin) await deletePrefix(admin, prefix);
+  admin?.disconnect();
   await emulator?.close();
   await new Promise<void>((resolve) => {
-    balancer?.closeAllConnections();
-    balancer?.close(() => resolve());
+    if (!balancer) return resolve();
+    balancer.closeAllConnections();
+    balancer.close(() => resolve());
   });
-  await Promise.all(adapters.map((redis) => redis.close()));
-  if (admin) {
-    await deletePrefix(admin, prefix);
-    admin.disconnect();
-  }
   if (root) await rm(root, { recursive: true, force: true });
 });
 
