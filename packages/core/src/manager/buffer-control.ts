@@ -93,6 +93,7 @@ export async function startReplayBuffer(
   );
   ctx.events.emit('session:started', session);
 
+  let startedEgressId: string | null = null;
   try {
     await mkdir(segmentDirOf(ctx, session), { recursive: true });
     const egressRoot = ctx.config.egressSegmentsDir ?? ctx.config.segmentsDir;
@@ -108,6 +109,7 @@ export async function startReplayBuffer(
       segmentDurationSeconds: session.segmentDurationSeconds,
       segmentNaming: session.segmentNaming,
     });
+    startedEgressId = egress.egressId;
     const withEgress = await ctx.sessions.patch(session.id, ['starting', 'active'], {
       egressId: egress.egressId,
     });
@@ -148,6 +150,8 @@ export async function startReplayBuffer(
       error: coded.message,
       stopEgress: true,
     });
+    // The record may not carry the egress id (the store failed after LiveKit started it).
+    if (startedEgressId) await ctx.egress.stopEgress(startedEgressId).catch(() => undefined);
     await deleteSegments(ctx, session).catch(() => undefined);
     throw coded;
   }

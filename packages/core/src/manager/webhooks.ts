@@ -17,7 +17,12 @@ export type WebhookIgnoredReason =
   /** No session of ours uses this egress (another app's egress, or a record already deleted). */
   | 'unknown_egress'
   /** The session is already where this event would take it (duplicate, late or stale event). */
-  | 'no_change';
+  | 'no_change'
+  /**
+   * The egress belongs to a session whose start gave up before learning the egress id (e.g. the
+   * start call timed out while LiveKit did start it); the egress was stopped.
+   */
+  | 'stray_egress_stopped';
 
 /** What `handleWebhook` did with one delivery. */
 export interface WebhookResult {
@@ -184,14 +189,17 @@ function sessionDirFromEgress(info: EgressInfo): string | null {
 async function findSessionForEgress(
   ctx: ManagerContext,
   info: EgressInfo,
-): Promise<{ session: ReplaySession; linked: boolean } | null> {
+): Promise<{ session: ReplaySession; linked: boolean; stray?: boolean } | null> {
   const byId = await ctx.sessions.findByEgressId(info.egressId);
   if (byId) return { session: byId, linked: false };
   const dir = sessionDirFromEgress(info);
   if (!dir) return null;
   const candidate = await ctx.sessions.get(dir);
   if (!candidate || candidate.segmentDir !== dir || candidate.roomName !== info.roomName) return null;
-  if (candidate.egressId !== null || candidate.status !== 'starting') return null;
+  if (candidate.egressId !== null) return null;
+  // The start call gave up (e.g. timed out) although LiveKit started the egress.
+  if (!isLive(candidate)) return { session: candidate, linked: false, stray: true };
+  if (candidate.status !== 'starting') return null;
   const linked = await ctx.sessions.patch(candidate.id, ['starting'], { egressId: info.egressId });
   if (linked?.egressId === info.egressId) return { session: linked, linked: true };
   // Lost a race with the start call: trust whatever it recorded.
@@ -231,7 +239,20 @@ export async function handleWebhook(
     };
   }
   const { session, linked } = found;
-  const result = await applyEgressState(ctx, session, toEgressSnapshot(egressInfo));
+  const egress = toEgressSnapshot(egressInfo);
+  if (found.stray) {
+    const running = egress.state === 'starting' || egress.state === 'active';
+    if (running) await ctx.egress.stopEgress(egress.egressId);
+    return {
+      event,
+      egressId: egress.egressId,
+      sessionId: session.id,
+      applied: false,
+      status: session.status,
+      ignored: running ? 'stray_egress_stopped' : 'no_change',
+    };
+  }
+  const result = await applyEgressState(ctx, session, egress);
   const applied = result.applied || linked;
   const after = result.session;
   return {

@@ -8,8 +8,11 @@ import { AudioCodec, EgressStatus, type TrackCompositeEgressRequest } from '@liv
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayConfigInput } from '../../config.js';
-import { isReplayBufferError } from '../../errors.js';
+import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../../errors.js';
+import { LiveKitEgressGateway } from '../../livekit/livekit-egress-gateway.js';
 import { createMemoryStores } from '../../memory/index.js';
+import { MemorySessionStore } from '../../memory/memory-session-store.js';
+import type { EgressGateway } from '../../ports/egress-gateway.js';
 import type { ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
 import { API_KEY, API_SECRET, recordingManager, tempRoot } from './lifecycle-helpers.js';
 
@@ -258,5 +261,67 @@ describe('quality presets reach LiveKit', () => {
       .catch((e: unknown) => e);
     expect(isReplayBufferError(error, 'INVALID_INPUT')).toBe(true);
     expect(egressesIn('room-nodims')).toHaveLength(0);
+  });
+});
+
+describe('starts that fail half-way leave no egress running', () => {
+  function gatewayWith(overrides: Partial<EgressGateway>): EgressGateway {
+    const inner = new LiveKitEgressGateway({ url: emulator.url, apiKey: API_KEY, apiSecret: API_SECRET });
+    return {
+      startSegmentedEgress: (r) => inner.startSegmentedEgress(r),
+      stopEgress: (id) => inner.stopEgress(id),
+      listActiveEgress: (room) => inner.listActiveEgress(room),
+      getEgress: (id) => inner.getEgress(id),
+      ...overrides,
+    };
+  }
+
+  it('the store fails to record the egress id: the start fails and the egress LiveKit started is stopped', async () => {
+    const sessions = new (class extends MemorySessionStore {
+      override async patch(...args: Parameters<MemorySessionStore['patch']>) {
+        if (args[2].egressId) {
+          throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, 'session store unavailable');
+        }
+        return super.patch(...args);
+      }
+    })();
+    const { manager, notifications } = await harness({}, { sessions });
+    const error = await manager
+      .startReplayBuffer({ userId: 'u-storefail', roomName: 'room-storefail', videoTrackId: 'TR_v' })
+      .catch((e: unknown) => e);
+    expect(isReplayBufferError(error, 'STORAGE_ERROR')).toBe(true);
+    expect(egressesIn('room-storefail')).toHaveLength(1);
+    expect(liveEgressesIn('room-storefail')).toHaveLength(0);
+    expect(await sessions.findLiveByUser('u-storefail')).toBeNull();
+    expect(notifications.map((n) => n.type)).toEqual(['REPLAY_BUFFER_FAILED']);
+  });
+
+  it('the start call times out although LiveKit started the egress: its egress_started webhook stops it', async () => {
+    const timeout = gatewayWith({
+      startSegmentedEgress: async (request) => {
+        const inner = new LiveKitEgressGateway({ url: emulator.url, apiKey: API_KEY, apiSecret: API_SECRET });
+        await inner.startSegmentedEgress(request);
+        throw new ReplayBufferError(ReplayErrorCode.EGRESS_UNAVAILABLE, 'LiveKit did not answer in time');
+      },
+    });
+    const { manager, stores } = await harness({}, { egress: timeout });
+    const error = await manager
+      .startReplayBuffer({ userId: 'u-timeout', roomName: 'room-timeout', videoTrackId: 'TR_v' })
+      .catch((e: unknown) => e);
+    expect(isReplayBufferError(error, 'EGRESS_UNAVAILABLE')).toBe(true);
+    const [egress] = egressesIn('room-timeout');
+    expect(egress?.status).toBe(EgressStatus.EGRESS_STARTING);
+    const failed = (await stores.sessions.listByStatus(['failed']))[0];
+    expect(failed).toMatchObject({ egressId: null, endReason: 'egress_start_failed' });
+    // LiveKit's egress_started for it (no webhook URL here: take it from the emulator's log).
+    await emulator.flushWebhooks();
+    const started = emulator.webhookLog.find(
+      (w) => w.egressId === egress?.egressId && w.event === 'egress_started',
+    );
+    expect(started).toBeDefined();
+    const result = await manager.handleWebhook(started!.body, started!.authorization);
+    expect(result).toMatchObject({ sessionId: failed?.id, applied: false, ignored: 'stray_egress_stopped' });
+    expect(liveEgressesIn('room-timeout')).toHaveLength(0);
+    expect((await stores.sessions.get(failed!.id))?.status).toBe('failed');
   });
 });
