@@ -131,6 +131,48 @@ describe('RedisSessionStore: stored form', () => {
   });
 });
 
+describe('RedisSessionStore: a client with its own ioredis keyPrefix', () => {
+  it('keeps every key (including those the scripts build) under the client prefix', async () => {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(REDIS_URL, { keyPrefix: `${prefix}app:` });
+    client.on('error', () => {});
+    const adapters = createRedisAdapters({ client, keyPrefix: 'lkr:' });
+    opened.push(adapters);
+    try {
+      const store = adapters.sessions;
+      const userId = uniqueId('user');
+      const communityId = uniqueId('community');
+      const first = await store.create(newSessionInput({ userId, communityId }), { communityLimit: 1 });
+      await expectReplayError(() => store.create(newSessionInput({ userId })), 'ALREADY_ACTIVE');
+      await expectReplayError(
+        () => store.create(newSessionInput({ communityId }), { communityLimit: 1 }),
+        'LIMIT_REACHED',
+      );
+      const egressId = uniqueId('EG');
+      await store.transition(first.id, ['starting'], 'active', { egressId });
+      expect((await store.findLiveByUser(userId))?.id).toBe(first.id);
+      expect((await store.findByEgressId(egressId))?.id).toBe(first.id);
+      expect((await store.listByStatus(['active'])).map((s) => s.id)).toContain(first.id);
+      await store.transition(first.id, ['active'], 'stopped', { endedAt: new Date() });
+      expect((await store.listEndedBefore(new Date(Date.now() + 1_000))).map((s) => s.id)).toContain(
+        first.id,
+      );
+      expect(await store.delete(first.id)).toBe(true);
+      const lease = await adapters.jobLock.acquire('job', 5_000);
+      expect(await lease?.renew(5_000)).toBe(true);
+      expect(await admin.exists(`${prefix}app:lkr:lock:job`)).toBe(1);
+      await lease?.release();
+      // Nothing was written outside the client's prefix, and the indexes agree.
+      const stray = (await admin.keys(`${prefix}lkr:*`)).length;
+      expect(stray).toBe(0);
+      expect(await findInconsistencies(admin, `${prefix}app:lkr:`)).toEqual([]);
+    } finally {
+      await adapters.close();
+      client.disconnect();
+    }
+  });
+});
+
 describe('RedisSessionStore: races across connections', () => {
   it('50 parallel creates for one user over 5 connections: exactly one wins', async () => {
     const stores = Array.from({ length: 5 }, () => instance());

@@ -110,9 +110,16 @@ export class RedisSessionStore implements SessionStore {
   private readonly runner: CommandRunner;
   private readonly ttlSeconds: number | null;
   private readonly now: () => Date;
+  /**
+   * The prefix the scripts build key names with. ioredis adds a client's own `keyPrefix` option
+   * to KEYS and to plain commands, but not to names a script builds, so it is added here.
+   */
+  private readonly scriptPrefix: string;
 
   constructor(client: Redis, options: RedisSessionStoreOptions = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    const clientPrefix = (client.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
+    this.scriptPrefix = clientPrefix + this.keys.prefix;
     defineSessionCommands(client);
     this.runner = new CommandRunner(client, options);
     const ttl = options.endedSessionTtlSeconds;
@@ -166,7 +173,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.runner.run('create session', (redis) =>
       (redis as ScriptedRedis).lkrCreateSession(
         this.keys.session(record.id),
-        this.keys.prefix,
+        this.scriptPrefix,
         record.id,
         record.userId,
         record.communityId ?? '',
@@ -214,7 +221,7 @@ export class RedisSessionStore implements SessionStore {
   async findLiveByUser(userId: string): Promise<ReplaySession | null> {
     assertExternalId(userId, 'userId');
     const reply = await this.runner.run('find live session', (redis) =>
-      (redis as ScriptedRedis).lkrFindLiveByUser(this.keys.userLive(userId), this.keys.prefix, userId),
+      (redis as ScriptedRedis).lkrFindLiveByUser(this.keys.userLive(userId), this.scriptPrefix, userId),
     );
     return reply ? sessionFromHash(reply) : null;
   }
@@ -222,7 +229,7 @@ export class RedisSessionStore implements SessionStore {
   async findByEgressId(egressId: string): Promise<ReplaySession | null> {
     assertExternalId(egressId, 'egressId');
     const reply = await this.runner.run('find session by egress', (redis) =>
-      (redis as ScriptedRedis).lkrFindByEgress(this.keys.egress(egressId), this.keys.prefix, egressId),
+      (redis as ScriptedRedis).lkrFindByEgress(this.keys.egress(egressId), this.scriptPrefix, egressId),
     );
     return reply ? sessionFromHash(reply) : null;
   }
@@ -291,7 +298,7 @@ export class RedisSessionStore implements SessionStore {
   async delete(id: string): Promise<boolean> {
     assertSafeId(id, 'session id');
     const removed = await this.runner.run('delete session', (redis) =>
-      (redis as ScriptedRedis).lkrDeleteSession(this.keys.session(id), this.keys.prefix, id),
+      (redis as ScriptedRedis).lkrDeleteSession(this.keys.session(id), this.scriptPrefix, id),
     );
     return removed === 1;
   }
@@ -309,7 +316,7 @@ export class RedisSessionStore implements SessionStore {
     const reply = await this.runner.run(operation, (redis) =>
       (redis as ScriptedRedis).lkrUpdateSession(
         this.keys.session(id),
-        this.keys.prefix,
+        this.scriptPrefix,
         id,
         String(now),
         to,
@@ -358,7 +365,7 @@ export class RedisSessionStore implements SessionStore {
     }
     if (missing.length > 0) {
       await this.runner.run('prune expired sessions', (redis) =>
-        (redis as ScriptedRedis).lkrPruneMissing(this.keys.ended(), this.keys.prefix, ...missing),
+        (redis as ScriptedRedis).lkrPruneMissing(this.keys.ended(), this.scriptPrefix, ...missing),
       );
     }
     return sessions;
