@@ -127,6 +127,31 @@ describe('RedisNotifier', () => {
     await unsubscribe();
   });
 
+  it('works on an integrator client created with lazyConnect (connects on first use)', async () => {
+    const { Redis } = await import('ioredis');
+    const client = new Redis(REDIS_URL, { lazyConnect: true });
+    client.on('error', () => {});
+    const adapters = createRedisAdapters({ client, keyPrefix: prefix });
+    opened.push(adapters);
+    try {
+      expect(client.status).toBe('wait');
+      const userId = uniqueId('user');
+      const received: ReplayNotification[] = [];
+      const unsubscribe = await adapters.notifier.subscribe((n) => {
+        if (n.userId === userId) received.push(n);
+      });
+      await adapters.notifier.publish(ready(userId, 9));
+      await waitFor(() => received.length === 1, 5_000, 'delivery on a lazy client');
+      expect(client.status).toBe('ready');
+      await unsubscribe();
+    } finally {
+      await adapters.close();
+      // close() leaves a client it did not open alone.
+      expect(client.status).toBe('ready');
+      client.disconnect();
+    }
+  });
+
   it('skips messages on the channel that are not notifications and reports them', async () => {
     const invalid: string[] = [];
     const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
