@@ -201,8 +201,11 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       }
       // Stream copy skips what it cannot parse: a damaged segment shows up as missing time
       // (a frame held far longer than the frame rate allows) or a wrong length.
-      await this.verifyFrames(request.outputPath, totalSeconds, first0(plans).frameDuration, signal);
-      const { sha256, sizeBytes } = await sha256File(request.outputPath, signal);
+      // Both read the finished file; run them side by side (the second read hits the page cache).
+      const [, { sha256, sizeBytes }] = await Promise.all([
+        this.verifyFrames(request.outputPath, totalSeconds, first0(plans).frameDuration, signal),
+        sha256File(request.outputPath, signal),
+      ]);
       progress(1);
       const first = plans[0]!;
       const last = plans.at(-1)!;
