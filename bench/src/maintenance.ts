@@ -1,0 +1,194 @@
+import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { newId, ReplayBufferManager, readSegmentIndex } from '@livekit-replay/core';
+import { renderPlaylist } from '@livekit-replay/testing';
+import type { Measured } from './lifecycle.js';
+import { openStore, type StoreKind } from './stores.js';
+import { errorMessage, log, nowMs } from './util.js';
+
+export interface SweepResult {
+  kind: StoreKind;
+  description: string;
+  sessions: number;
+  segmentsPerSession: number;
+  /** First sweep: reads every index and deletes the segments past the window. */
+  seconds: number;
+  segmentsDeleted: number;
+  /** Second sweep right after: reads every index, nothing left to delete. */
+  steadySeconds: number;
+  errors: number;
+}
+
+export interface SweepBench {
+  /** Time to lay out the files (not part of the sweep). */
+  setupSeconds: number;
+  results: Array<Measured<SweepResult>>;
+}
+
+const SEGMENT_BYTES = 1024;
+const SEGMENT_SECONDS = 2;
+
+/**
+ * `cleanupOldSegments()` over `sessions` live sessions × `segments` 1 KiB segment files each
+ * (LiveKit names and playlists, the newest segment ending now). The buffer is configured to
+ * 9 minutes + 30 s grace, so the oldest ~14 segments of each session fall outside the window
+ * and are deleted: a steady-state sweep. Between stores, the deleted files are recreated.
+ */
+export async function benchSweep(options: {
+  kinds: StoreKind[];
+  sessions: number;
+  segments: number;
+  workRoot: string;
+}): Promise<SweepBench> {
+  await mkdir(options.workRoot, { recursive: true });
+  const root = await mkdtemp(join(options.workRoot, 'sweep-'));
+  const segmentsDir = join(root, 'segments');
+  const payload = Buffer.alloc(SEGMENT_BYTES, 0x47);
+  try {
+    const layoutStarted = nowMs();
+    const now = Date.now();
+    const ids = Array.from({ length: options.sessions }, () => newId('ses'));
+    const names = Array.from(
+      { length: options.segments },
+      (_, i) => `replay_${String(i).padStart(5, '0')}.ts`,
+    );
+    const entriesAt = (endMs: number) =>
+      names.map((name, i) => ({
+        name,
+        pdtMs: endMs - (options.segments - i) * SEGMENT_SECONDS * 1000,
+        durationS: SEGMENT_SECONDS,
+      }));
+    let entries = entriesAt(now);
+    // Playlists as LiveKit writes them, the newest segment ending at `endMs`.
+    const writePlaylists = async (endMs: number) => {
+      entries = entriesAt(endMs);
+      const first = entries.length - 5;
+      const main = renderPlaylist(entries, {
+        targetDuration: 2,
+        mediaSequence: 0,
+        event: true,
+        ended: false,
+      });
+      const live = renderPlaylist(entries.slice(first), {
+        targetDuration: 2,
+        mediaSequence: first,
+        event: false,
+        ended: false,
+      });
+      for (const id of ids) {
+        await writeFile(join(segmentsDir, id, 'replay.m3u8'), main);
+        await writeFile(join(segmentsDir, id, 'replay-live.m3u8'), live);
+      }
+    };
+    const writeSegments = async (id: string, which: string[]) => {
+      const dir = join(segmentsDir, id);
+      await mkdir(dir, { recursive: true });
+      await Promise.all(which.map((name) => writeFile(join(dir, name), payload)));
+    };
+    for (const [n, id] of ids.entries()) {
+      await writeSegments(id, names);
+      if (n % 200 === 199) log(`  sweep fixture: ${n + 1}/${ids.length} session directories`);
+    }
+    await writePlaylists(now);
+    const setupSeconds = (nowMs() - layoutStarted) / 1000;
+
+    const results: SweepBench['results'] = [];
+    for (const kind of options.kinds) {
+      const opened = await openStore(kind);
+      if ('error' in opened) {
+        results.push(opened);
+        continue;
+      }
+      try {
+        for (const [i, id] of ids.entries()) {
+          await opened.sessions.create({
+            id,
+            userId: `sweep-user-${i}`,
+            roomName: `sweep-room-${i}`,
+            videoTrackId: 'TR_video',
+            audioTrackId: null,
+            communityId: null,
+            channelId: null,
+            quality: '1080p',
+            egressId: `EG_sweep${String(i).padStart(6, '0')}`,
+            segmentDir: id,
+            filenamePrefix: 'replay',
+            playlistName: 'replay.m3u8',
+            livePlaylistName: 'replay-live.m3u8',
+            segmentNaming: 'INDEX',
+            segmentDurationSeconds: SEGMENT_SECONDS,
+          });
+          await opened.sessions.transition(id, ['starting'], 'active', {
+            startedAt: new Date(entries[0]!.pdtMs),
+          });
+        }
+        const manager = new ReplayBufferManager({
+          config: {
+            livekit: {
+              url: 'http://127.0.0.1:9',
+              apiKey: 'bench-key',
+              apiSecret: 'bench-secret-bench-secret',
+            },
+            segmentsDir,
+            clipsDir: join(root, 'clips'),
+            bufferDurationMinutes: 9,
+            segmentGraceSeconds: 30,
+          },
+          sessions: opened.sessions,
+          captureRateLimits: false,
+        });
+        // Same window for every store: the newest segment ends now.
+        await writePlaylists(Date.now());
+        // Warm-up (JIT, directory caches) on a few sessions, outside the timing.
+        for (const id of ids.slice(0, 20)) {
+          await readSegmentIndex({
+            dir: join(segmentsDir, id),
+            filenamePrefix: 'replay',
+            playlistName: 'replay.m3u8',
+            livePlaylistName: 'replay-live.m3u8',
+            naming: 'INDEX',
+            segmentDurationSeconds: SEGMENT_SECONDS,
+          });
+        }
+        let started = nowMs();
+        const sweep = await manager.cleanupOldSegments();
+        const seconds = (nowMs() - started) / 1000;
+        started = nowMs();
+        const steady = await manager.cleanupOldSegments();
+        const steadySeconds = (nowMs() - started) / 1000;
+        log(
+          `  sweep ${kind}: ${seconds.toFixed(2)} s, ${sweep.segmentsDeleted} segments deleted; again ${steadySeconds.toFixed(2)} s (${steady.segmentsDeleted})`,
+        );
+        results.push({
+          kind,
+          description: opened.description,
+          sessions: ids.length,
+          segmentsPerSession: names.length,
+          seconds,
+          segmentsDeleted: sweep.segmentsDeleted,
+          steadySeconds,
+          errors: sweep.errors.length + steady.errors.length,
+        });
+        // Put the deleted segments back for the next store.
+        for (const id of ids) {
+          const missing: string[] = [];
+          for (const name of names) {
+            try {
+              await stat(join(segmentsDir, id, name));
+            } catch {
+              missing.push(name);
+            }
+          }
+          if (missing.length) await writeSegments(id, missing);
+        }
+      } catch (error) {
+        results.push({ kind, error: errorMessage(error) });
+      } finally {
+        await opened.close().catch(() => {});
+      }
+    }
+    return { setupSeconds, results };
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+}
