@@ -46,7 +46,7 @@ if [ "${LKR_NEED_CHROMIUM:-0}" = 1 ] && ! command -v chromium >/dev/null 2>&1; t
 fi
 
 say "pnpm install"
-CI=true pnpm install --frozen-lockfile --reporter=silent
+CI=true pnpm install --frozen-lockfile --reporter=append-only
 
 # Prisma's client is generated code (its CLI cannot download engines here; generation needs none).
 if [ -d packages/adapter-prisma ]; then
