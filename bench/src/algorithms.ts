@@ -4,6 +4,7 @@ import { copyFile, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:f
 import { basename, join } from 'node:path';
 import type { Segment } from '@livekit-replay/core';
 import { FfmpegMediaPipeline } from '@livekit-replay/core';
+import { type CaptureTarget, captureViaManager } from './capture.js';
 import { FFMPEG, run } from './util.js';
 
 /** One save: the segments selectSegments chose, the range, and where to write. */
@@ -17,6 +18,8 @@ export interface ClipJob {
   workDir: string;
   /** fMP4 prototype only: directory of per-segment fragments made when the segments landed. */
   fragmentsDir?: string;
+  /** End-to-end save only: the buffer as the manager sees it. */
+  capture?: CaptureTarget;
 }
 
 export interface ClipOutcome {
@@ -31,6 +34,7 @@ export type AlgorithmName =
   | 'seed'
   | 'ours-fast'
   | 'ours-accurate'
+  | 'capture'
   | 'fmp4-proto';
 
 export const ALGORITHM_LABELS: Record<AlgorithmName, string> = {
@@ -40,6 +44,7 @@ export const ALGORITHM_LABELS: Record<AlgorithmName, string> = {
   seed: "seed's algorithm",
   'ours-fast': 'ours, fast (keyframe snap)',
   'ours-accurate': 'ours, accurate (smart cut)',
+  capture: 'ours end to end: `captureReplay` (accurate)',
   'fmp4-proto': 'prototype: pre-remuxed fMP4 fragments, concat + hash',
 };
 
@@ -166,6 +171,9 @@ export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOut
       return ours(job, 'fast');
     case 'ours-accurate':
       return ours(job, 'accurate');
+    case 'capture':
+      if (!job.capture) throw new Error('capture needs the buffer layout');
+      return captureViaManager(job, job.capture);
     case 'fmp4-proto':
       if (!job.fragmentsDir) throw new Error('fmp4-proto needs fragmentsDir');
       return import('./fmp4.js').then((m) =>

@@ -1,7 +1,7 @@
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { type AlgorithmName, type ClipJob, runAlgorithm } from './algorithms.js';
-import { FFMPEG, FFPROBE, nowMs, run } from './util.js';
+import { FFMPEG, FFPROBE, median, nowMs, run } from './util.js';
 
 export interface Step {
   tool: string;
@@ -107,4 +107,66 @@ export async function breakdown(
     await rm(job.outputPath, { force: true });
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+export interface RemuxVariant {
+  label: string;
+  medianMs: number;
+  timesMs: number[];
+}
+
+/**
+ * The remux alone (no probes, no hash), three ways, on the same save: what `+faststart` costs
+ * (a second pass that moves the moov to the front) and what a fragmented MP4 written in one
+ * pass would cost instead. `concat:` input as in the pipeline.
+ */
+export async function remuxVariants(job: ClipJob, repeats: number): Promise<RemuxVariant[]> {
+  const dir = dirname(job.segments[0]!.path);
+  const input = `concat:${job.segments.map((segment) => basename(segment.path)).join('|')}`;
+  const variants: Array<{ label: string; flags: string[] }> = [
+    { label: 'MP4 with `+faststart` (as ours)', flags: ['-movflags', '+faststart'] },
+    { label: 'MP4, moov at the end (no faststart)', flags: [] },
+    {
+      label: 'fragmented MP4 in one pass (`frag_keyframe+empty_moov+default_base_moof`)',
+      flags: ['-movflags', 'frag_keyframe+empty_moov+default_base_moof'],
+    },
+  ];
+  const times = variants.map(() => [] as number[]);
+  for (let repeat = 0; repeat < repeats; repeat++) {
+    for (const [i, variant] of variants.entries()) {
+      const started = nowMs();
+      try {
+        await run(
+          FFMPEG,
+          [
+            '-hide_banner',
+            '-loglevel',
+            'error',
+            '-y',
+            '-i',
+            input,
+            '-map',
+            '0',
+            '-c',
+            'copy',
+            '-bsf:a',
+            'aac_adtstoasc',
+            ...variant.flags,
+            '-f',
+            'mp4',
+            job.outputPath,
+          ],
+          { cwd: dir },
+        );
+        times[i]!.push(nowMs() - started);
+      } finally {
+        await rm(job.outputPath, { force: true });
+      }
+    }
+  }
+  return variants.map((variant, i) => ({
+    label: variant.label,
+    timesMs: times[i]!,
+    medianMs: median(times[i]!),
+  }));
 }

@@ -6,7 +6,9 @@ import {
   type SegmentIndexSnapshot,
   selectSegments,
 } from '@livekit-replay/core';
+import { readFrameStamps } from '@livekit-replay/testing';
 import { type AlgorithmName, type ClipJob, runAlgorithm } from './algorithms.js';
+import type { CaptureTarget } from './capture.js';
 import type { Fixture } from './fixtures.js';
 import { type MemoryMeasurement, measureInChild } from './memory.js';
 import { errorMessage, log, median, nowMs, probeDurationSeconds } from './util.js';
@@ -18,7 +20,38 @@ export interface ClipCell {
   sizeBytes: number | null;
   /** ffprobe duration of the output (null for raw byte copies). */
   outputSeconds: number | null;
+  /** Frame-stamp check of the output (only on the shortest save, where decoding is cheap). */
+  check: StampCheck | null;
   error: string | null;
+}
+
+export interface StampCheck {
+  frames: number;
+  /** Consecutive frames whose stamps are not one frame apart. */
+  jumps: number;
+  /** First frame's stamp minus the requested start, ms. */
+  startErrorMs: number;
+  /** Last frame's end minus the requested end, ms. */
+  endErrorMs: number;
+}
+
+/** Decodes every frame of `path` and compares the burnt-in stamps with the requested range. */
+export async function stampCheck(
+  path: string,
+  startMs: number,
+  endMs: number,
+  fps: number,
+): Promise<StampCheck> {
+  const stamps = await readFrameStamps(path, { referenceMs: startMs });
+  const frameMs = 1000 / fps;
+  let jumps = 0;
+  for (let i = 1; i < stamps.length; i++) if (Math.abs(stamps[i]! - stamps[i - 1]! - frameMs) > 2) jumps++;
+  return {
+    frames: stamps.length,
+    jumps,
+    startErrorMs: (stamps[0] ?? Number.NaN) - startMs,
+    endErrorMs: (stamps.at(-1) ?? Number.NaN) + frameMs - endMs,
+  };
 }
 
 export interface ClipRow {
@@ -78,19 +111,35 @@ export async function benchClips(options: {
   repeats: number;
   workRoot: string;
   fragmentsDir?: string;
+  capture?: CaptureTarget;
+  /** Frame rate of the fixture, for the frame-stamp check of the shortest save. */
+  fps: number;
 }): Promise<ClipRow[]> {
+  const checkMinutes = Math.min(...options.minutes);
   const rows: ClipRow[] = [];
   await mkdir(options.workRoot, { recursive: true });
   for (const minutes of options.minutes) {
     const outputPath = join(options.workRoot, `clip-${minutes}m.out`);
     const base = lastMinutesJob(options.snapshot, minutes, outputPath, options.workRoot);
-    const job: ClipJob = options.fragmentsDir ? { ...base, fragmentsDir: options.fragmentsDir } : base;
+    const job: ClipJob = {
+      ...base,
+      ...(options.fragmentsDir ? { fragmentsDir: options.fragmentsDir } : {}),
+      ...(options.capture ? { capture: options.capture } : {}),
+    };
     await runAlgorithm('cat', job);
     await rm(outputPath, { force: true });
     const cells = new Map<AlgorithmName, ClipCell>(
       options.algorithms.map((algorithm) => [
         algorithm,
-        { algorithm, timesMs: [], medianMs: Number.NaN, sizeBytes: null, outputSeconds: null, error: null },
+        {
+          algorithm,
+          timesMs: [],
+          medianMs: Number.NaN,
+          sizeBytes: null,
+          outputSeconds: null,
+          check: null,
+          error: null,
+        },
       ]),
     );
     for (let repeat = 0; repeat < options.repeats; repeat++) {
@@ -102,8 +151,16 @@ export async function benchClips(options: {
           const outcome = await runAlgorithm(algorithm, job);
           cell.timesMs.push(nowMs() - started);
           cell.sizeBytes = outcome.sizeBytes;
-          if (repeat === 0 && !algorithm.startsWith('cat') && algorithm !== 'concat-hash') {
+          if (
+            repeat === 0 &&
+            !algorithm.startsWith('cat') &&
+            algorithm !== 'concat-hash' &&
+            algorithm !== 'capture'
+          ) {
             cell.outputSeconds = await probeDurationSeconds(outputPath);
+            if (minutes === checkMinutes) {
+              cell.check = await stampCheck(outputPath, job.startMs, job.endMs, options.fps);
+            }
           }
         } catch (error) {
           cell.error = errorMessage(error);
@@ -143,11 +200,16 @@ export async function benchMemory(options: {
   algorithms: AlgorithmName[];
   workRoot: string;
   fragmentsDir?: string;
+  capture?: CaptureTarget;
 }): Promise<MemoryRow> {
   await mkdir(options.workRoot, { recursive: true });
   const outputPath = join(options.workRoot, `mem-${options.minutes}m.out`);
   const base = lastMinutesJob(options.snapshot, options.minutes, outputPath, options.workRoot);
-  const job: ClipJob = options.fragmentsDir ? { ...base, fragmentsDir: options.fragmentsDir } : base;
+  const job: ClipJob = {
+    ...base,
+    ...(options.fragmentsDir ? { fragmentsDir: options.fragmentsDir } : {}),
+    ...(options.capture ? { capture: options.capture } : {}),
+  };
   const results: MemoryRow['results'] = [];
   for (const algorithm of options.algorithms) {
     try {

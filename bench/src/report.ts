@@ -1,5 +1,5 @@
 import { ALGORITHM_LABELS, type AlgorithmName } from './algorithms.js';
-import type { Breakdown } from './breakdown.js';
+import type { Breakdown, RemuxVariant } from './breakdown.js';
 import type { ClipRow, MemoryRow } from './clip-bench.js';
 import type { Fixture } from './fixtures.js';
 import type { Measured, VerifyOnlyResult, WebhookBenchResult } from './lifecycle.js';
@@ -19,6 +19,7 @@ export interface BenchResults {
   clips: ClipRow[] | null;
   memory: MemoryRow | null;
   breakdowns: Breakdown[];
+  remuxVariants: RemuxVariant[];
   trim: TrimBench | null;
   webhooks: Array<Measured<WebhookBenchResult>>;
   verifyOnly: VerifyOnlyResult | null;
@@ -328,12 +329,26 @@ export function renderReport(r: BenchResults): string {
     }
   }
 
+  if (r.remuxVariants.length) {
+    push(
+      `### The remux alone, three ways (${L}-minute save)`,
+      '',
+      `ffmpeg \`-i concat:… -c copy\` only (no probes, no hash), median of ${r.remuxVariants[0]!.timesMs.length} runs, against \`cat\` of the same bytes (${s(cat)} s):`,
+      '',
+      table(
+        ['Output', 'Seconds', 'vs cat'],
+        r.remuxVariants.map((v) => [v.label, s(v.medianMs), x(ratio(v.medianMs, cat))]),
+      ),
+      '',
+    );
+  }
+
   // ── Memory ──
   if (r.memory) {
     push(
       '## Peak memory',
       '',
-      `A ${r.memory.minutes}-minute save, each algorithm in its own fresh Node process (bench/src/child.ts bundled to plain JavaScript, so no TypeScript compiler in memory), sampled from /proc every 25 ms: the Node process's peak (ru_maxrss / VmHWM), the largest helper process's peak (VmHWM), and the largest sum over the process tree seen in one sample. MiB. A bare \`node -e\` is ${mib(r.bareNodeRssBytes)} MiB on this machine.`,
+      `A ${r.memory.minutes}-minute save, each algorithm in its own fresh Node process (bench/src/child.ts bundled to plain JavaScript with the library's manager, so no TypeScript compiler in memory and the library loaded as an app would load it), sampled from /proc every 25 ms: the Node process's peak (ru_maxrss / VmHWM), the largest helper process's peak (VmHWM), and the largest sum over the process tree seen in one sample. MiB. A bare \`node -e\` is ${mib(r.bareNodeRssBytes)} MiB on this machine.`,
       '',
       table(
         [
@@ -391,6 +406,28 @@ export function renderReport(r: BenchResults): string {
       '"Segments hold" is what whole segments covering the range add up to (what a save that keeps whole segments would give).',
       '',
     );
+    const checkRow = r.clips.reduce<ClipRow | undefined>(
+      (a, b) => (!a || b.minutes < a.minutes ? b : a),
+      undefined,
+    );
+    const checked = checkRow?.cells.filter((c) => c.check) ?? [];
+    if (checkRow && checked.length) {
+      push(
+        `Content check of the ${checkRow.minutes}-minute outputs: every frame decoded and its burnt-in wall-clock stamp read (\`readFrameStamps\`). "Jumps" counts consecutive frames not one frame apart (a lost, repeated or misordered frame); the start/end errors are the first frame's stamp minus the requested start and the last frame's end minus the requested end.`,
+        '',
+        table(
+          ['Algorithm', 'Frames', 'Jumps', 'Start error (ms)', 'End error (ms)'],
+          checked.map((c) => [
+            ALGORITHM_LABELS[c.algorithm],
+            String(c.check!.frames),
+            String(c.check!.jumps),
+            signed(c.check!.startErrorMs, 1),
+            signed(c.check!.endErrorMs, 1),
+          ]),
+        ),
+        '',
+      );
+    }
   }
 
   // ── Trim ──

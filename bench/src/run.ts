@@ -5,7 +5,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AlgorithmName } from './algorithms.js';
-import { breakdown } from './breakdown.js';
+import { breakdown, remuxVariants } from './breakdown.js';
 import { benchClips, benchMemory, lastMinutesJob, readFixtureIndex } from './clip-bench.js';
 import { ensureFixture, type FixtureParams } from './fixtures.js';
 import { ensureFragments } from './fmp4.js';
@@ -72,6 +72,7 @@ const ALGORITHMS: AlgorithmName[] = [
   'seed',
   'ours-fast',
   'ours-accurate',
+  'capture',
   'fmp4-proto',
 ];
 
@@ -114,6 +115,13 @@ async function main(): Promise<void> {
   const ingestMs = await ensureFragments(snapshot.segments.slice(0, 20), sampleDir);
   await rm(sampleDir, { recursive: true, force: true });
 
+  const capture = {
+    dir: fixture.dir,
+    filenamePrefix: fixture.filenamePrefix,
+    playlistName: fixture.playlistName,
+    livePlaylistName: fixture.livePlaylistName,
+    segmentSeconds: fixture.params.segmentSeconds,
+  };
   const results: BenchResults = {
     profile: profileName,
     machine,
@@ -124,6 +132,7 @@ async function main(): Promise<void> {
     clips: null,
     memory: null,
     breakdowns: [],
+    remuxVariants: [],
     trim: null,
     webhooks: [],
     verifyOnly: null,
@@ -143,6 +152,8 @@ async function main(): Promise<void> {
       repeats: profile.repeats,
       workRoot,
       fragmentsDir,
+      fps: fixture.fps,
+      capture,
     });
   }
   const longest = Math.max(...profile.minutes);
@@ -154,6 +165,7 @@ async function main(): Promise<void> {
       algorithms: ALGORITHMS.filter((a) => a !== 'cat-fsync'),
       workRoot,
       fragmentsDir,
+      capture,
     });
   }
   if (only.has('breakdown')) {
@@ -170,6 +182,17 @@ async function main(): Promise<void> {
       } catch (error) {
         log(`  breakdown ${algorithm} failed: ${errorMessage(error)}`);
       }
+    }
+    try {
+      results.remuxVariants = await remuxVariants(
+        lastMinutesJob(snapshot, longest, join(workRoot, 'remux.mp4'), workRoot),
+        profile.repeats,
+      );
+      log(
+        `  remux variants: ${results.remuxVariants.map((v) => `${(v.medianMs / 1000).toFixed(2)} s`).join(', ')}`,
+      );
+    } catch (error) {
+      log(`  remux variants failed: ${errorMessage(error)}`);
     }
   }
   if (only.has('trim')) {
