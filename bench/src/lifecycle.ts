@@ -27,6 +27,10 @@ export interface WebhookBenchResult {
   ignored: number;
   /** Sessions whose final status matched what the events imply. */
   consistent: boolean;
+  /** The store's `findByEgressId` alone, same concurrency: its ceiling for any delivery. */
+  lookupsPerSecond: number;
+  /** `transition(id, ['starting'], 'active')` on active sessions alone (a duplicate's CAS). */
+  noopTransitionsPerSecond: number;
 }
 
 export type Measured<T> = T | { kind: StoreKind; error: string };
@@ -202,7 +206,34 @@ async function runWebhookBench(
     const expected = i < endingCount ? 'stopped' : 'active';
     if (session?.status !== expected) consistent = false;
   }
-  log(`  webhooks ${store.kind}: ${(sequence.length / seconds).toFixed(0)}/s (${applied} applied)`);
+  // The first store call every delivery makes, alone.
+  const lookups = Math.min(sequence.length, 5000);
+  let done = 0;
+  const lookupStarted = nowMs();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (done < lookups) {
+        const s = sessions[done++ % sessions.length]!;
+        await store.sessions.findByEgressId(s.egressId);
+      }
+    }),
+  );
+  const lookupsPerSecond = lookups / ((nowMs() - lookupStarted) / 1000);
+  const activeIds = sessions.slice(endingCount).map((s) => s.id);
+  let casDone = 0;
+  const casStarted = nowMs();
+  await Promise.all(
+    Array.from({ length: options.concurrency }, async () => {
+      while (casDone < lookups) {
+        const id = activeIds[casDone++ % activeIds.length]!;
+        await store.sessions.transition(id, ['starting'], 'active', { startedAt: new Date() });
+      }
+    }),
+  );
+  const noopTransitionsPerSecond = lookups / ((nowMs() - casStarted) / 1000);
+  log(
+    `  webhooks ${store.kind}: ${(sequence.length / seconds).toFixed(0)}/s (${applied} applied); lookups alone ${lookupsPerSecond.toFixed(0)}/s, no-op CAS alone ${noopTransitionsPerSecond.toFixed(0)}/s`,
+  );
   return {
     kind: store.kind,
     description: store.description,
@@ -214,6 +245,8 @@ async function runWebhookBench(
     applied,
     ignored,
     consistent,
+    lookupsPerSecond,
+    noopTransitionsPerSecond,
   };
 }
 
