@@ -1,5 +1,6 @@
 import { ALGORITHM_LABELS, type AlgorithmName } from './algorithms.js';
 import type { Breakdown, RemuxVariant } from './breakdown.js';
+import type { BrowserCheck } from './browser.js';
 import type { ClipRow, MemoryRow } from './clip-bench.js';
 import type { Fixture } from './fixtures.js';
 import type { Measured, VerifyOnlyResult, WebhookBenchResult } from './lifecycle.js';
@@ -20,6 +21,7 @@ export interface BenchResults {
   memory: MemoryRow | null;
   breakdowns: Breakdown[];
   remuxVariants: RemuxVariant[];
+  browser: BrowserCheck[] | { error: string } | null;
   trim: TrimBench | null;
   webhooks: Array<Measured<WebhookBenchResult>>;
   verifyOnly: VerifyOnlyResult | null;
@@ -347,6 +349,28 @@ export function renderReport(r: BenchResults): string {
       ),
       '',
     );
+  }
+
+  if (r.browser) {
+    push('### Do the clips play in a browser?', '');
+    if ('error' in r.browser) push(`Not measured (${r.browser.error}).`, '');
+    else {
+      push(
+        'Each clip opened from a file:// URL in a plain `<video>` in headless Chromium (`/usr/bin/chromium` via playwright-core): the duration it reports, time to `loadedmetadata`, a seek to 75 % of the duration (time to `seeked`), and whether playback then advances.',
+        '',
+        table(
+          ['Clip', 'Duration (s)', 'Metadata (ms)', 'Seek to 75 % (ms)', 'Plays after the seek'],
+          r.browser.map((b) => [
+            `${ALGORITHM_LABELS[b.algorithm]}, ${b.minutes} min`,
+            b.error ? `failed: ${b.error}` : fmt(b.duration, 3),
+            fmt(b.metadataMs, 0),
+            b.seekMs === null ? (b.error ? '—' : 'never') : fmt(b.seekMs, 0),
+            b.error ? '—' : b.played ? 'yes' : 'no',
+          ]),
+        ),
+        '',
+      );
+    }
   }
 
   // ── Memory ──

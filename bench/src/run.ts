@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AlgorithmName } from './algorithms.js';
 import { breakdown, remuxVariants } from './breakdown.js';
+import { browserChecks } from './browser.js';
 import { benchClips, benchMemory, lastMinutesJob, readFixtureIndex } from './clip-bench.js';
 import { ensureFixture, type FixtureParams } from './fixtures.js';
 import { ensureFragments } from './fmp4.js';
@@ -62,7 +63,7 @@ const PROFILES: Record<'full' | 'dev', Profile> = {
   },
 };
 
-const SECTIONS = ['clips', 'memory', 'breakdown', 'trim', 'webhooks', 'sweep'] as const;
+const SECTIONS = ['clips', 'memory', 'breakdown', 'browser', 'trim', 'webhooks', 'sweep'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const ALGORITHMS: AlgorithmName[] = [
@@ -133,6 +134,7 @@ async function main(): Promise<void> {
     memory: null,
     breakdowns: [],
     remuxVariants: [],
+    browser: null,
     trim: null,
     webhooks: [],
     verifyOnly: null,
@@ -194,6 +196,17 @@ async function main(): Promise<void> {
     } catch (error) {
       log(`  remux variants failed: ${errorMessage(error)}`);
     }
+  }
+  if (only.has('browser')) {
+    log('browser check: saved clips in headless Chromium');
+    const jobsFor = (minutes: number) =>
+      (['ours-fast', 'ours-accurate', 'fmp4-proto'] as const).map((algorithm) => ({
+        algorithm,
+        minutes,
+        job: { ...lastMinutesJob(snapshot, minutes, join(workRoot, 'unused.mp4'), workRoot), fragmentsDir },
+      }));
+    const checkMinutes = [...new Set([Math.min(...profile.minutes), longest])];
+    results.browser = await browserChecks(checkMinutes.flatMap(jobsFor), workRoot);
   }
   if (only.has('trim')) {
     log(`trim: ${profile.trimSeconds} s starting mid-GOP`);
