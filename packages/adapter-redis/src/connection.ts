@@ -1,5 +1,8 @@
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Cluster, Redis, RedisOptions } from 'ioredis';
+
+/** A standalone/Sentinel client or a Redis Cluster client. */
+export type RedisClient = Redis | Cluster;
 
 /**
  * Client options this package uses for the connections it opens itself. They make a command
@@ -37,17 +40,17 @@ export function storageError(operation: string, cause: unknown): ReplayBufferErr
  * Clients closed through `closeClient`. ioredis leaves a client that was closed while waiting to
  * reconnect in status `reconnecting` (without reconnecting), so the status alone cannot tell.
  */
-const closedClients = new WeakSet<Redis>();
+const closedClients = new WeakSet<RedisClient>();
 
 /** One pending wait per client, however many commands are waiting for the connection. */
-const pendingReady = new WeakMap<Redis, Promise<void>>();
+const pendingReady = new WeakMap<RedisClient, Promise<void>>();
 
 /**
  * Resolves when the client can take commands, or fails with STORAGE_ERROR after `timeoutMs`.
  * A client created with `lazyConnect` is connected here. A client that was closed (`quit`,
  * `disconnect`, or a retryStrategy that gave up) fails at once.
  */
-export async function whenReady(client: Redis, timeoutMs: number, operation: string): Promise<void> {
+export async function whenReady(client: RedisClient, timeoutMs: number, operation: string): Promise<void> {
   if (client.status === 'ready' && !closedClients.has(client)) return;
   if (client.status === 'end' || closedClients.has(client)) {
     throw storageError(operation, new Error('the Redis connection was closed'));
@@ -64,7 +67,7 @@ export async function whenReady(client: Redis, timeoutMs: number, operation: str
   }
 }
 
-function waitForReady(client: Redis, timeoutMs: number): Promise<void> {
+function waitForReady(client: RedisClient, timeoutMs: number): Promise<void> {
   if (client.status === 'wait') {
     // lazyConnect: start it; connect() rejects on failure, which the wait below reports.
     client.connect().catch(() => {});
@@ -133,14 +136,14 @@ export class CommandRunner {
   readonly operationTimeoutMs: number;
 
   constructor(
-    readonly client: Redis,
+    readonly client: RedisClient,
     options: CommandRunnerOptions = {},
   ) {
     this.readyTimeoutMs = options.readyTimeoutMs ?? 5_000;
     this.operationTimeoutMs = options.operationTimeoutMs ?? 10_000;
   }
 
-  async run<T>(operation: string, fn: (client: Redis) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, fn: (client: RedisClient) => Promise<T>): Promise<T> {
     await whenReady(this.client, this.readyTimeoutMs, operation);
     try {
       return await withTimeout(fn(this.client), this.operationTimeoutMs, operation);
@@ -151,7 +154,7 @@ export class CommandRunner {
 }
 
 /** Closes a connection politely (QUIT) and waits until it is closed; drops it when Redis does not answer. */
-export async function closeClient(client: Redis, timeoutMs = 2_000): Promise<void> {
+export async function closeClient(client: RedisClient, timeoutMs = 2_000): Promise<void> {
   closedClients.add(client);
   if (client.status === 'end') return;
   if (client.status !== 'ready') {

@@ -1,6 +1,6 @@
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import { Redis, type RedisOptions } from 'ioredis';
-import { type CommandRunnerOptions, closeClient, FAIL_FAST_OPTIONS } from './connection.js';
+import { type CommandRunnerOptions, closeClient, FAIL_FAST_OPTIONS, type RedisClient } from './connection.js';
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from './keys.js';
 import { RedisJobLock } from './redis-job-lock.js';
 import { RedisNotifier, type RedisNotifierOptions } from './redis-notifier.js';
@@ -23,10 +23,11 @@ export type CreateRedisAdaptersOptions = SharedOptions &
   (
     | {
         /**
-         * An existing ioredis client. It is used as it is and left open by `close()`; see the
-         * README for the client options that make commands fail fast while Redis is down.
+         * An existing ioredis client (`Redis`, or `Cluster` with a hash-tagged `keyPrefix`). It is
+         * used as it is and left open by `close()`; see the README for the client options that
+         * make commands fail fast while Redis is down.
          */
-        client: Redis;
+        client: RedisClient;
         url?: never;
         options?: never;
       }
@@ -44,7 +45,7 @@ export interface RedisAdapters {
   notifier: RedisNotifier;
   jobLock: RedisJobLock;
   /** The command connection (the one handed in, or the one opened here). */
-  client: Redis;
+  client: RedisClient;
   /** Closes the notifier's subscriber, and the command connection when it was opened here. */
   close(): Promise<void>;
 }
@@ -58,7 +59,7 @@ export interface RedisAdapters {
 export function createRedisAdapters(options: CreateRedisAdaptersOptions = {}): RedisAdapters {
   const keyPrefix = assertKeyPrefix(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
   const owned = !options.client;
-  let client: Redis;
+  let client: RedisClient;
   if (options.client) {
     client = options.client;
   } else {

@@ -75,3 +75,31 @@ export class RedisKeys {
     return `${this.prefix}notifications`;
   }
 }
+
+/** A client's own ioredis `keyPrefix` option (ioredis adds it to every key it sends). */
+export function clientKeyPrefix(client: { options?: unknown }): string {
+  const options = client.options as { keyPrefix?: unknown } | undefined;
+  return typeof options?.keyPrefix === 'string' ? options.keyPrefix : '';
+}
+
+/**
+ * On a Redis Cluster every key of this package must hash to one slot (the scripts touch several
+ * keys), so the effective prefix needs a hash tag: `{lkr}:`. Ids inside keys are percent-encoded,
+ * so they cannot bring a tag of their own.
+ */
+export function assertClusterPrefix(
+  client: { isCluster?: boolean; options?: unknown },
+  prefix: string,
+): void {
+  if (!client.isCluster) return;
+  const full = clientKeyPrefix(client) + prefix;
+  const open = full.indexOf('{');
+  const close = open === -1 ? -1 : full.indexOf('}', open + 1);
+  if (open === -1 || close <= open + 1) {
+    throw new ReplayBufferError(
+      ReplayErrorCode.CONFIG_INVALID,
+      `on a Redis Cluster the key prefix needs a hash tag so that every key lands in one slot: use e.g. "{${prefix.replace(/[{}:]+$/, '') || 'lkr'}}:" instead of "${full}"`,
+      { details: { field: 'keyPrefix' } },
+    );
+  }
+}

@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type JobLease, type JobLock, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
-import type { Redis } from 'ioredis';
-import { CommandRunner, type CommandRunnerOptions } from './connection.js';
-import { DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
+import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
+import { assertClusterPrefix, DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 import { RELEASE_LOCK, RENEW_LOCK } from './scripts.js';
 
 export interface RedisJobLockOptions extends CommandRunnerOptions {
@@ -48,10 +47,11 @@ export class RedisJobLock implements JobLock {
   private readonly keys: RedisKeys;
   private readonly runner: CommandRunner;
 
-  constructor(client: Redis, options: RedisJobLockOptions = {}) {
+  constructor(client: RedisClient, options: RedisJobLockOptions = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
+    assertClusterPrefix(client, this.keys.prefix);
     this.runner = new CommandRunner(client, options);
-    const scripted = client as Redis & Partial<LockCommands>;
+    const scripted = client as RedisClient & Partial<LockCommands>;
     if (typeof scripted.lkrRenewLock !== 'function') {
       client.defineCommand('lkrRenewLock', { numberOfKeys: 1, lua: RENEW_LOCK });
       client.defineCommand('lkrReleaseLock', { numberOfKeys: 1, lua: RELEASE_LOCK });
@@ -71,13 +71,13 @@ export class RedisJobLock implements JobLock {
       renew: async (nextTtlMs: number) => {
         const next = assertTtl(nextTtlMs);
         const renewed = await this.runner.run('renew job lock', (redis) =>
-          (redis as Redis & LockCommands).lkrRenewLock(key, token, String(next)),
+          (redis as RedisClient & LockCommands).lkrRenewLock(key, token, String(next)),
         );
         return renewed === 1;
       },
       release: async () => {
         await this.runner.run('release job lock', (redis) =>
-          (redis as Redis & LockCommands).lkrReleaseLock(key, token),
+          (redis as RedisClient & LockCommands).lkrReleaseLock(key, token),
         );
       },
     };

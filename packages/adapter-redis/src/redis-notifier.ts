@@ -1,9 +1,10 @@
 import type { Notifier, ReplayNotification } from '@livekit-replay/core';
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import {
   CommandRunner,
   type CommandRunnerOptions,
   closeClient,
+  type RedisClient,
   storageError,
   whenReady,
 } from './connection.js';
@@ -18,6 +19,20 @@ export interface RedisNotifierOptions extends CommandRunnerOptions {
   onInvalidMessage?: (message: string) => void;
   /** Called with errors of the subscriber connection (it reconnects by itself). Default: ignore. */
   onConnectionError?: (error: Error) => void;
+}
+
+/**
+ * The connection a notification is published on. On a Redis Cluster a plain PUBLISH goes to a
+ * random node, and messages sent through different nodes can overtake each other on their way
+ * to a subscriber; every instance therefore publishes through the same master (the one with the
+ * lowest address), which keeps notifications in publishing order while the topology is stable.
+ */
+function publisherOf(client: RedisClient): Redis {
+  if (!client.isCluster) return client as Redis;
+  const masters = (client as Cluster).nodes('master');
+  const address = (node: Redis) => `${node.options.host}:${String(node.options.port).padStart(5, '0')}`;
+  const first = masters.sort((a, b) => (address(a) < address(b) ? -1 : address(a) > address(b) ? 1 : 0))[0];
+  return first ?? (client as unknown as Redis);
 }
 
 function isNotification(value: unknown): value is ReplayNotification {
@@ -40,13 +55,13 @@ export class RedisNotifier implements Notifier {
   private readonly channel: string;
   private readonly runner: CommandRunner;
   private readonly listeners = new Set<(notification: ReplayNotification) => void>();
-  private subscriber: Redis | null = null;
+  private subscriber: RedisClient | null = null;
   /** Serialises opening and closing the subscriber connection. */
   private queue: Promise<unknown> = Promise.resolve();
   private readonly options: RedisNotifierOptions;
 
   constructor(
-    private readonly client: Redis,
+    private readonly client: RedisClient,
     options: RedisNotifierOptions = {},
   ) {
     this.channel = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX).notifications();
@@ -56,7 +71,9 @@ export class RedisNotifier implements Notifier {
 
   async publish(notification: ReplayNotification): Promise<void> {
     const payload = JSON.stringify(notification);
-    await this.runner.run('publish notification', (redis) => redis.publish(this.channel, payload));
+    await this.runner.run('publish notification', (redis) =>
+      publisherOf(redis).publish(this.channel, payload),
+    );
   }
 
   async subscribe(listener: (notification: ReplayNotification) => void): Promise<() => Promise<void>> {
@@ -87,7 +104,7 @@ export class RedisNotifier implements Notifier {
   }
 
   /** The dedicated subscriber connection, while one is open (for diagnostics and tests). */
-  get subscriberConnection(): Redis | null {
+  get subscriberConnection(): RedisClient | null {
     return this.subscriber;
   }
 
@@ -109,9 +126,12 @@ export class RedisNotifier implements Notifier {
     return next;
   }
 
-  private async openSubscriber(): Promise<Redis> {
+  private async openSubscriber(): Promise<RedisClient> {
     // Fail-fast options and autoResubscribe are forced: the subscriber must come back by itself.
-    const subscriber = this.client.duplicate({ autoResubscribe: true, enableOfflineQueue: false });
+    const overrides = { autoResubscribe: true, enableOfflineQueue: false };
+    const subscriber: RedisClient = this.client.isCluster
+      ? (this.client as Cluster).duplicate([], overrides)
+      : (this.client as Redis).duplicate(overrides);
     subscriber.on('error', (error: Error) => this.options.onConnectionError?.(error));
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.channel) this.dispatch(message);

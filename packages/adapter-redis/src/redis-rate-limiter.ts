@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
-import type { Redis } from 'ioredis';
-import { CommandRunner, type CommandRunnerOptions } from './connection.js';
+import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
 import { DEFAULT_KEY_PREFIX, keyPart, RedisKeys } from './keys.js';
 import { RATE_LIMIT_HIT } from './scripts.js';
 
@@ -37,7 +36,7 @@ export class RedisRateLimiter {
   private readonly windows: RedisRateLimitWindow[];
   private readonly longestWindowMs: number;
 
-  constructor(client: Redis, options: RedisRateLimiterOptions) {
+  constructor(client: RedisClient, options: RedisRateLimiterOptions) {
     this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.runner = new CommandRunner(client, options);
     this.name = options.name ?? 'capture';
@@ -60,7 +59,7 @@ export class RedisRateLimiter {
     }
     this.windows = options.windows.map((w) => ({ limit: w.limit, windowMs: w.windowMs }));
     this.longestWindowMs = Math.max(...this.windows.map((w) => w.windowMs));
-    if (typeof (client as Redis & Partial<RateLimitCommands>).lkrRateLimitHit !== 'function') {
+    if (typeof (client as RedisClient & Partial<RateLimitCommands>).lkrRateLimitHit !== 'function') {
       client.defineCommand('lkrRateLimitHit', { numberOfKeys: 1, lua: RATE_LIMIT_HIT });
     }
   }
@@ -84,7 +83,7 @@ export class RedisRateLimiter {
     }
     const redisKey = `${this.keys.prefix}rate:${this.name}:${encoded}`;
     const reply = await this.runner.run('rate limit', (redis) =>
-      (redis as Redis & RateLimitCommands).lkrRateLimitHit(
+      (redis as RedisClient & RateLimitCommands).lkrRateLimitHit(
         redisKey,
         now === undefined ? '' : String(now),
         randomUUID(),

@@ -9,9 +9,8 @@ import {
   type SessionStatus,
   type SessionStore,
 } from '@livekit-replay/core';
-import type { Redis } from 'ioredis';
-import { CommandRunner, type CommandRunnerOptions } from './connection.js';
-import { DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
+import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
+import { assertClusterPrefix, clientKeyPrefix, DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 import {
   CREATE_SESSION,
   DELETE_SESSION,
@@ -59,9 +58,9 @@ interface SessionCommands {
   lkrPruneMissing(key: string, ...args: string[]): Promise<number>;
 }
 
-type ScriptedRedis = Redis & SessionCommands;
+type ScriptedRedis = RedisClient & SessionCommands;
 
-export function defineSessionCommands(client: Redis): ScriptedRedis {
+export function defineSessionCommands(client: RedisClient): ScriptedRedis {
   const scripted = client as ScriptedRedis;
   // defineCommand is idempotent per name; several stores may share a client.
   if (typeof scripted.lkrCreateSession !== 'function') {
@@ -116,10 +115,10 @@ export class RedisSessionStore implements SessionStore {
    */
   private readonly scriptPrefix: string;
 
-  constructor(client: Redis, options: RedisSessionStoreOptions = {}) {
+  constructor(client: RedisClient, options: RedisSessionStoreOptions = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
-    const clientPrefix = (client.options as { keyPrefix?: string } | undefined)?.keyPrefix ?? '';
-    this.scriptPrefix = clientPrefix + this.keys.prefix;
+    assertClusterPrefix(client, this.keys.prefix);
+    this.scriptPrefix = clientKeyPrefix(client) + this.keys.prefix;
     defineSessionCommands(client);
     this.runner = new CommandRunner(client, options);
     const ttl = options.endedSessionTtlSeconds;

@@ -234,3 +234,112 @@ export class TcpProxy {
     this.closing = null;
   }
 }
+
+/**
+ * A private three-master Redis Cluster (no replicas, no persistence) on free ports, in a temp
+ * directory that `stop()` removes along with the processes.
+ */
+export class ThrowawayCluster {
+  private readonly processes: ChildProcess[] = [];
+
+  private constructor(
+    readonly ports: number[],
+    private readonly dir: string,
+  ) {}
+
+  static async start(): Promise<ThrowawayCluster> {
+    const { mkdtemp } = await import('node:fs/promises');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'lkr-redis-cluster-'));
+    const ports: number[] = [];
+    for (let i = 0; i < 3; i++) ports.push(await freePort());
+    const cluster = new ThrowawayCluster(ports, dir);
+    try {
+      for (const port of ports) {
+        const child = spawn(
+          'redis-server',
+          [
+            '--port',
+            String(port),
+            '--bind',
+            '127.0.0.1',
+            '--save',
+            '',
+            '--appendonly',
+            'no',
+            '--cluster-enabled',
+            'yes',
+            '--cluster-config-file',
+            `nodes-${port}.conf`,
+            '--cluster-node-timeout',
+            '2000',
+          ],
+          { cwd: dir, stdio: 'ignore' },
+        );
+        cluster.processes.push(child);
+      }
+      await cluster.waitFor(async (client) => (await client.ping()) === 'PONG', 'the nodes to start');
+      const create = spawn(
+        'redis-cli',
+        [
+          '--cluster',
+          'create',
+          ...ports.map((p) => `127.0.0.1:${p}`),
+          '--cluster-replicas',
+          '0',
+          '--cluster-yes',
+        ],
+        { stdio: 'ignore' },
+      );
+      const [code] = (await once(create, 'exit')) as [number | null];
+      if (code !== 0) throw new Error(`redis-cli --cluster create exited with ${code}`);
+      await cluster.waitFor(
+        async (client) => String(await client.call('CLUSTER', 'INFO')).includes('cluster_state:ok'),
+        'cluster_state:ok on every node',
+      );
+      return cluster;
+    } catch (error) {
+      await cluster.stop();
+      throw error;
+    }
+  }
+
+  get nodes(): Array<{ host: string; port: number }> {
+    return this.ports.map((port) => ({ host: '127.0.0.1', port }));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(
+      this.processes.map(async (child) => {
+        if (child.exitCode !== null || child.signalCode !== null) return;
+        const exited = once(child, 'exit');
+        child.kill('SIGKILL');
+        await exited;
+      }),
+    );
+    this.processes.length = 0;
+    const { rm } = await import('node:fs/promises');
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  private async waitFor(check: (client: Redis) => Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + 20_000;
+    for (const port of this.ports) {
+      for (;;) {
+        const client = new Redis(port, '127.0.0.1', { lazyConnect: true, retryStrategy: () => null });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          if (await check(client)) break;
+        } catch {
+          // not yet
+        } finally {
+          client.disconnect();
+        }
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  }
+}
