@@ -54,6 +54,7 @@ export type { JobLease, JobLock } from './ports/job-lock.js';
 export type { CutRequest, CutResult, MediaPipeline, MediaProbe } from './ports/media-pipeline.js';
 export type { Notifier } from './ports/notifier.js';
 export type { QuotaLedger, QuotaUsage } from './ports/quota-ledger.js';
+export type { RateLimiter } from './ports/rate-limiter.js';
 export type { CreateSessionOptions, SessionStore } from './ports/session-store.js';
 export * from './segments/index.js';
 // Storage

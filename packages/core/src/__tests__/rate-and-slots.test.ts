@@ -9,16 +9,16 @@ describe('SlidingWindowRateLimiter', () => {
       { limit: 15, windowMs: 3_600_000 },
     ]);
     const t0 = 1_000_000;
-    for (let i = 0; i < 3; i++) limiter.hit('u1', t0 + i);
-    expect(() => limiter.hit('u1', t0 + 10)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
-    limiter.hit('u2', t0 + 10); // other users are independent
+    for (let i = 0; i < 3; i++) limiter.hitSync('u1', t0 + i);
+    expect(() => limiter.hitSync('u1', t0 + 10)).toThrow(expect.objectContaining({ code: 'RATE_LIMITED' }));
+    limiter.hitSync('u2', t0 + 10); // other users are independent
     // A minute later the per-minute window has room again.
     for (let minute = 1; minute < 5; minute++) {
-      for (let i = 0; i < 3; i++) limiter.hit('u1', t0 + minute * 60_000 + i);
+      for (let i = 0; i < 3; i++) limiter.hitSync('u1', t0 + minute * 60_000 + i);
     }
     // 15 in the hour: the hourly window refuses even though the minute is fresh.
     try {
-      limiter.hit('u1', t0 + 5 * 60_000);
+      limiter.hitSync('u1', t0 + 5 * 60_000);
       expect.unreachable();
     } catch (error) {
       expect(error).toMatchObject({ code: 'RATE_LIMITED', details: { limit: 15 } });

@@ -137,7 +137,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   // safeJoin refuses dot-names, so the fixed scratch directory is joined first; computed
   // before the slot is taken so that nothing can throw between acquire() and the try.
   const workDir = safeJoin(path.join(ctx.config.clipsDir, WORK_DIR), captureId);
-  ctx.rateLimiter?.hit(session.userId, now);
+  await ctx.rateLimiter?.hit(session.userId);
   const releaseSlot = ctx.captureSlots.acquire();
   let reservation = false;
   let extraReservation = false;

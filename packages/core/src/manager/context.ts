@@ -10,11 +10,11 @@ import type { JobLock } from '../ports/job-lock.js';
 import type { MediaPipeline } from '../ports/media-pipeline.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger } from '../ports/quota-ledger.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { SegmentProber } from '../segments/segment-probe.js';
 import type { CaptureSlots } from './capture-slots.js';
 import type { PreviewUrlBuilder } from './preview.js';
-import type { SlidingWindowRateLimiter } from './rate-limiter.js';
 
 export type ReplayAction = 'start' | 'stop' | 'capture' | 'preview' | 'view_clip' | 'share_clip';
 
@@ -48,7 +48,7 @@ export interface ManagerContext {
   segmentProber: SegmentProber;
   events: EventEmitter<ReplayManagerEvents>;
   captureSlots: CaptureSlots;
-  rateLimiter: SlidingWindowRateLimiter | null;
+  rateLimiter: RateLimiter | null;
   authorize: AuthorizeHook | null;
   /** Posts shared clips into the host app's chat; sharing is refused (DISABLED) without it. */
   clipSharer?: ClipSharer | null;

@@ -1,4 +1,5 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 
 export interface RateLimitWindow {
   limit: number;
@@ -9,7 +10,7 @@ export interface RateLimitWindow {
  * Sliding-window limiter per key (in-process). Saves are expensive; production used
  * 3 a minute and 15 an hour per user.
  */
-export class SlidingWindowRateLimiter {
+export class SlidingWindowRateLimiter implements RateLimiter {
   private readonly hits = new Map<string, number[]>();
   private readonly longestWindow: number;
 
@@ -18,7 +19,12 @@ export class SlidingWindowRateLimiter {
   }
 
   /** Records a hit for `key` or throws RATE_LIMITED with the wait in `details.retryAfterMs`. */
-  hit(key: string, now = Date.now()): void {
+  async hit(key: string, now = Date.now()): Promise<void> {
+    this.hitSync(key, now);
+  }
+
+  /** The same, synchronously (one process needs no I/O). */
+  hitSync(key: string, now = Date.now()): void {
     const recent = (this.hits.get(key) ?? []).filter((t) => now - t < this.longestWindow);
     for (const window of this.windows) {
       const inWindow = recent.filter((t) => now - t < window.windowMs);

@@ -13,6 +13,7 @@ import type { JobLock } from '../ports/job-lock.js';
 import type { MediaPipeline } from '../ports/media-pipeline.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger, QuotaUsage } from '../ports/quota-ledger.js';
+import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
 import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
@@ -106,8 +107,13 @@ export interface ReplayBufferManagerOptions {
    * Default: the bare name, relative to the playlist's URL (thumbnails under `thumbnails/`).
    */
   previewSegmentUrl?: PreviewUrlBuilder;
-  /** Per-user save limits; `false` turns them off (tests, trusted callers). */
+  /** Per-user save limits (in-process); `false` turns them off (tests, trusted callers). */
   captureRateLimits?: RateLimitWindow[] | false;
+  /**
+   * A limiter shared by every instance (e.g. the Redis adapter's RedisRateLimiter); wins over
+   * `captureRateLimits`.
+   */
+  rateLimiter?: RateLimiter;
 }
 
 /**
@@ -143,7 +149,8 @@ export class ReplayBufferManager {
       ),
       events: this.events,
       captureSlots: new CaptureSlots(this.config.maxConcurrentCaptures),
-      rateLimiter: rateLimits === false ? null : new SlidingWindowRateLimiter(rateLimits),
+      rateLimiter:
+        options.rateLimiter ?? (rateLimits === false ? null : new SlidingWindowRateLimiter(rateLimits)),
       authorize: options.authorize ?? null,
       clipSharer: options.clipSharer ?? null,
       previewUrl: options.previewSegmentUrl ?? null,
