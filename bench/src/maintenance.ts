@@ -1,10 +1,10 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newId, ReplayBufferManager, readSegmentIndex } from '@livekit-replay/core';
+import { newId, ReplayBufferManager, readSegmentIndex, type SessionStore } from '@livekit-replay/core';
 import { renderPlaylist } from '@livekit-replay/testing';
 import type { Measured } from './lifecycle.js';
 import { openStore, type StoreKind } from './stores.js';
-import { errorMessage, log, nowMs } from './util.js';
+import { errorMessage, log, median, nowMs } from './util.js';
 
 export interface SweepResult {
   kind: StoreKind;
@@ -19,10 +19,20 @@ export interface SweepResult {
   errors: number;
 }
 
+export interface ListResult {
+  kind: StoreKind;
+  description: string;
+  sessions: number;
+  /** Median of 3 `listByStatus(['starting', 'active'])` calls (the sweep's one store read), ms. */
+  medianMs: number;
+}
+
 export interface SweepBench {
   /** Time to lay out the files (not part of the sweep). */
   setupSeconds: number;
   results: Array<Measured<SweepResult>>;
+  /** The store's part of a sweep, per store. */
+  listings: Array<Measured<ListResult>>;
 }
 
 const SEGMENT_BYTES = 1024;
@@ -35,7 +45,10 @@ const SEGMENT_SECONDS = 2;
  * and are deleted: a steady-state sweep. Between stores, the deleted files are recreated.
  */
 export async function benchSweep(options: {
+  /** Stores to run the whole sweep with (files recreated between them). */
   kinds: StoreKind[];
+  /** Stores whose listing of the live sessions is timed (the store's share of a sweep). */
+  listKinds: StoreKind[];
   sessions: number;
   segments: number;
   workRoot: string;
@@ -93,6 +106,59 @@ export async function benchSweep(options: {
     const setupSeconds = (nowMs() - layoutStarted) / 1000;
 
     const results: SweepBench['results'] = [];
+    const listings: SweepBench['listings'] = [];
+    const addSessions = async (sessions: SessionStore) => {
+      for (const [i, id] of ids.entries()) {
+        await sessions.create({
+          id,
+          userId: `sweep-user-${i}`,
+          roomName: `sweep-room-${i}`,
+          videoTrackId: 'TR_video',
+          audioTrackId: null,
+          communityId: null,
+          channelId: null,
+          quality: '1080p',
+          egressId: `EG_sweep${String(i).padStart(6, '0')}`,
+          segmentDir: id,
+          filenamePrefix: 'replay',
+          playlistName: 'replay.m3u8',
+          livePlaylistName: 'replay-live.m3u8',
+          segmentNaming: 'INDEX',
+          segmentDurationSeconds: SEGMENT_SECONDS,
+        });
+        await sessions.transition(id, ['starting'], 'active', {
+          startedAt: new Date(entries[0]!.pdtMs),
+        });
+      }
+    };
+    for (const kind of options.listKinds) {
+      const opened = await openStore(kind);
+      if ('error' in opened) {
+        listings.push(opened);
+        continue;
+      }
+      try {
+        await addSessions(opened.sessions);
+        const times: number[] = [];
+        for (let i = 0; i < 3; i++) {
+          const started = nowMs();
+          const live = await opened.sessions.listByStatus(['starting', 'active']);
+          times.push(nowMs() - started);
+          if (live.length !== ids.length) throw new Error(`listed ${live.length} of ${ids.length} sessions`);
+        }
+        listings.push({
+          kind,
+          description: opened.description,
+          sessions: ids.length,
+          medianMs: median(times),
+        });
+        log(`  list ${kind}: ${median(times).toFixed(1)} ms for ${ids.length} live sessions`);
+      } catch (error) {
+        listings.push({ kind, error: errorMessage(error) });
+      } finally {
+        await opened.close().catch(() => {});
+      }
+    }
     for (const kind of options.kinds) {
       const opened = await openStore(kind);
       if ('error' in opened) {
@@ -100,28 +166,7 @@ export async function benchSweep(options: {
         continue;
       }
       try {
-        for (const [i, id] of ids.entries()) {
-          await opened.sessions.create({
-            id,
-            userId: `sweep-user-${i}`,
-            roomName: `sweep-room-${i}`,
-            videoTrackId: 'TR_video',
-            audioTrackId: null,
-            communityId: null,
-            channelId: null,
-            quality: '1080p',
-            egressId: `EG_sweep${String(i).padStart(6, '0')}`,
-            segmentDir: id,
-            filenamePrefix: 'replay',
-            playlistName: 'replay.m3u8',
-            livePlaylistName: 'replay-live.m3u8',
-            segmentNaming: 'INDEX',
-            segmentDurationSeconds: SEGMENT_SECONDS,
-          });
-          await opened.sessions.transition(id, ['starting'], 'active', {
-            startedAt: new Date(entries[0]!.pdtMs),
-          });
-        }
+        await addSessions(opened.sessions);
         const manager = new ReplayBufferManager({
           config: {
             livekit: {
@@ -187,7 +232,7 @@ export async function benchSweep(options: {
         await opened.close().catch(() => {});
       }
     }
-    return { setupSeconds, results };
+    return { setupSeconds, results, listings };
   } finally {
     await rm(root, { recursive: true, force: true });
   }

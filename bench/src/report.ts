@@ -572,6 +572,21 @@ export function renderReport(r: BenchResults): string {
       ),
       '',
     );
+    if (r.sweep.listings.length) {
+      push(
+        "Per session the sweep reads the segment index (a stat of every segment file and, past the index's 8 192-entry openable cache, an open/close of each listed one) and unlinks what is past the window. It runs here with the in-memory store: apart from the file system it makes three store calls (live sessions, sessions ended before the retention, all sessions); the listing of the live sessions is timed per store with the same sessions (median of 3):",
+        '',
+        table(
+          ['Session store', 'Live sessions', 'listByStatus (ms)'],
+          r.sweep.listings.map((l) =>
+            'error' in l
+              ? [l.kind, `not measured (${l.error})`, '']
+              : [l.description, String(l.sessions), fmt(l.medianMs, 1)],
+          ),
+        ),
+        '',
+      );
+    }
   }
 
   // ── Prototype ──
