@@ -7,7 +7,7 @@ import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memo
 import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ByteRange, ClipStorage } from '../ports/clip-storage.js';
 import type { ClipPage, ClipStore } from '../ports/clip-store.js';
-import type { CommunityConfigStore } from '../ports/community-config-store.js';
+import type { CommunityConfigStore, CommunityReplayConfig } from '../ports/community-config-store.js';
 import type { EgressGateway } from '../ports/egress-gateway.js';
 import type { JobLock } from '../ports/job-lock.js';
 import type { MediaPipeline } from '../ports/media-pipeline.js';
@@ -183,6 +183,22 @@ export class ReplayBufferManager {
   /** Warming up? How much is buffered? How big would each preset save be? */
   getBufferStatus(input: { sessionId: string; userId: string }): Promise<BufferStatus> {
     return getBufferStatus(this.ctx, input);
+  }
+
+  /** A community's replay settings; the configured defaults when it never set any. */
+  async getCommunityConfig(communityId: string): Promise<CommunityReplayConfig> {
+    return (
+      (await this.ctx.communities.get(communityId)) ?? {
+        communityId,
+        enabled: true,
+        maxConcurrent: this.config.defaultCommunityMaxConcurrent,
+      }
+    );
+  }
+
+  /** Turns replay buffers on or off in a community and sets how many may run at once. */
+  setCommunityConfig(config: CommunityReplayConfig): Promise<CommunityReplayConfig> {
+    return this.ctx.communities.set(config);
   }
 
   // ── Capture ───────────────────────────────────────────────────────────────────────────

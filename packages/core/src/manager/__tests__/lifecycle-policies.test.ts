@@ -157,7 +157,13 @@ describe('community policies', () => {
 
   it('a community that turned replay off refuses with DISABLED and starts nothing', async () => {
     const { manager, stores } = await harness();
-    await stores.communities.set({ communityId: 'c-off', enabled: false, maxConcurrent: 5 });
+    expect(await manager.getCommunityConfig('c-off')).toEqual({
+      communityId: 'c-off',
+      enabled: true,
+      maxConcurrent: 5,
+    });
+    await manager.setCommunityConfig({ communityId: 'c-off', enabled: false, maxConcurrent: 5 });
+    expect(await manager.getCommunityConfig('c-off')).toMatchObject({ enabled: false });
     const error = await manager
       .startReplayBuffer({
         userId: 'u-off',
