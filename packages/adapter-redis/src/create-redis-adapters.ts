@@ -4,6 +4,7 @@ import { type CommandRunnerOptions, closeClient, FAIL_FAST_OPTIONS, type RedisCl
 import { assertKeyPrefix, DEFAULT_KEY_PREFIX } from './keys.js';
 import { RedisJobLock } from './redis-job-lock.js';
 import { RedisNotifier, type RedisNotifierOptions } from './redis-notifier.js';
+import { RedisRateLimiter, type RedisRateLimitWindow } from './redis-rate-limiter.js';
 import { RedisSessionStore, type RedisSessionStoreOptions } from './redis-session-store.js';
 
 interface SharedOptions extends CommandRunnerOptions {
@@ -17,6 +18,8 @@ interface SharedOptions extends CommandRunnerOptions {
   onConnectionError?: (error: Error) => void;
   /** Called when a notification listener throws. */
   onListenerError?: RedisNotifierOptions['onListenerError'];
+  /** Windows of the shared save limit (`rateLimiter`). Default: 3 a minute, 15 an hour. */
+  captureRateLimits?: RedisRateLimitWindow[];
 }
 
 export type CreateRedisAdaptersOptions = SharedOptions &
@@ -44,6 +47,8 @@ export interface RedisAdapters {
   sessions: RedisSessionStore;
   notifier: RedisNotifier;
   jobLock: RedisJobLock;
+  /** The per-user save limit, counted across instances (pass as the manager's `rateLimiter`). */
+  rateLimiter: RedisRateLimiter;
   /** The command connection (the one handed in, or the one opened here). */
   client: RedisClient;
   /** Closes the notifier's subscriber, and the command connection when it was opened here. */
@@ -89,11 +94,17 @@ export function createRedisAdapters(options: CreateRedisAdaptersOptions = {}): R
   const sessions = new RedisSessionStore(client, sessionOptions);
   const notifier = new RedisNotifier(client, notifierOptions);
   const jobLock = new RedisJobLock(client, { ...runner, keyPrefix });
+  const rateLimiter = new RedisRateLimiter(client, {
+    ...runner,
+    keyPrefix,
+    ...(options.captureRateLimits ? { windows: options.captureRateLimits } : {}),
+  });
   let closed: Promise<void> | null = null;
   return {
     sessions,
     notifier,
     jobLock,
+    rateLimiter,
     client,
     close: () => {
       closed ??= (async () => {

@@ -9,6 +9,7 @@ export { DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 export { RedisJobLock, type RedisJobLockOptions } from './redis-job-lock.js';
 export { RedisNotifier, type RedisNotifierOptions } from './redis-notifier.js';
 export {
+  DEFAULT_RATE_LIMIT_WINDOWS,
   RedisRateLimiter,
   type RedisRateLimiterOptions,
   type RedisRateLimitWindow,

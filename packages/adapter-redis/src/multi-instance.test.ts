@@ -67,7 +67,12 @@ beforeAll(async () => {
   });
   const shared = createMemoryStores();
   for (let i = 0; i < 3; i++) {
-    const redis = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
+    // One save per user per minute, counted across the three instances.
+    const redis = createRedisAdapters({
+      url: REDIS_URL,
+      keyPrefix: prefix,
+      captureRateLimits: [{ limit: 1, windowMs: 60_000 }],
+    });
     adapters.push(redis);
     managers.push(
       new ReplayBufferManager({
@@ -81,10 +86,10 @@ beforeAll(async () => {
         sessions: redis.sessions,
         notifier: redis.notifier,
         jobLock: redis.jobLock,
+        rateLimiter: redis.rateLimiter,
         clips: shared.clips,
         quotas: shared.quotas,
         communities: shared.communities,
-        captureRateLimits: false,
       }),
     );
   }
@@ -194,7 +199,7 @@ describe('three instances sharing Redis', () => {
     expect(liveEgressesIn(room)).toHaveLength(0);
   }, 60_000);
 
-  it('saves a clip on an instance other than the one running the buffer (shared segment volume)', async () => {
+  it('saves a clip on an instance other than the one running the buffer; the save limit is shared', async () => {
     const owner = uniqueId('user');
     const buffer = await managers[0]!.startReplayBuffer({
       userId: owner,
@@ -210,6 +215,10 @@ describe('three instances sharing Redis', () => {
     expect(Math.abs(clip.durationSeconds - 4)).toBeLessThanOrEqual(0.25);
     expect(clip.sessionId).toBe(buffer.id);
     expect((await managers[2]!.getClip(clip.id, owner)).sha256).toBe(clip.sha256);
+    // The save limit (1 a minute here) counts across instances: a second save elsewhere is refused.
+    await expect(
+      managers[2]!.captureReplay({ sessionId: buffer.id, userId: owner, durationSeconds: 2 }),
+    ).rejects.toMatchObject({ code: 'RATE_LIMITED', details: { limit: 1, windowMs: 60_000 } });
     await managers[2]!.stopReplayBuffer({ sessionId: buffer.id, userId: owner });
     await emulator.waitForEnd(buffer.egressId!);
   }, 60_000);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { type RateLimiter, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
 import { DEFAULT_KEY_PREFIX, keyPart, RedisKeys } from './keys.js';
 import { RATE_LIMIT_HIT } from './scripts.js';
@@ -10,13 +10,19 @@ export interface RedisRateLimitWindow {
   windowMs: number;
 }
 
+/** What a production deployment used for saves: 3 a minute, 15 an hour (core's defaults). */
+export const DEFAULT_RATE_LIMIT_WINDOWS: readonly RedisRateLimitWindow[] = [
+  { limit: 3, windowMs: 60_000 },
+  { limit: 15, windowMs: 3_600_000 },
+];
+
 export interface RedisRateLimiterOptions extends CommandRunnerOptions {
   /** Prefix for every key. Default `lkr:`; the limiter's keys are `<prefix>rate:<name>:<key>`. */
   keyPrefix?: string;
   /** Separates several limiters on one Redis (e.g. `capture`). Default `capture`. */
   name?: string;
-  /** The windows, all checked on every hit (e.g. 3 a minute and 15 an hour). */
-  windows: RedisRateLimitWindow[];
+  /** The windows, all checked on every hit. Default: 3 a minute and 15 an hour. */
+  windows?: RedisRateLimitWindow[];
 }
 
 interface RateLimitCommands {
@@ -29,14 +35,14 @@ interface RateLimitCommands {
  * is checked and recorded in one Lua script, on Redis' clock, so instances with skewed clocks
  * agree. A refused hit is not recorded.
  */
-export class RedisRateLimiter {
+export class RedisRateLimiter implements RateLimiter {
   private readonly keys: RedisKeys;
   private readonly runner: CommandRunner;
   private readonly name: string;
   private readonly windows: RedisRateLimitWindow[];
   private readonly longestWindowMs: number;
 
-  constructor(client: RedisClient, options: RedisRateLimiterOptions) {
+  constructor(client: RedisClient, options: RedisRateLimiterOptions = {}) {
     this.keys = new RedisKeys(options.keyPrefix ?? DEFAULT_KEY_PREFIX);
     this.runner = new CommandRunner(client, options);
     this.name = options.name ?? 'capture';
@@ -46,18 +52,19 @@ export class RedisRateLimiter {
         'rate limiter name must be 1-64 of [A-Za-z0-9_-]',
       );
     }
+    const windows = options.windows ?? DEFAULT_RATE_LIMIT_WINDOWS;
     const valid = (n: number) => Number.isSafeInteger(n) && n > 0;
     if (
-      !Array.isArray(options.windows) ||
-      options.windows.length === 0 ||
-      !options.windows.every((w) => valid(w.limit) && valid(w.windowMs))
+      !Array.isArray(windows) ||
+      windows.length === 0 ||
+      !windows.every((w) => valid(w.limit) && valid(w.windowMs))
     ) {
       throw new ReplayBufferError(
         ReplayErrorCode.CONFIG_INVALID,
         'rate limit windows must be a non-empty list of { limit, windowMs } with positive whole numbers',
       );
     }
-    this.windows = options.windows.map((w) => ({ limit: w.limit, windowMs: w.windowMs }));
+    this.windows = windows.map((w) => ({ limit: w.limit, windowMs: w.windowMs }));
     this.longestWindowMs = Math.max(...this.windows.map((w) => w.windowMs));
     if (typeof (client as RedisClient & Partial<RateLimitCommands>).lkrRateLimitHit !== 'function') {
       client.defineCommand('lkrRateLimitHit', { numberOfKeys: 1, lua: RATE_LIMIT_HIT });
