@@ -11,6 +11,11 @@ export {
   waitFor,
 } from './helpers.js';
 export { runJobLockContract } from './job-lock-contract.js';
+export {
+  type ManagerCaptureStores,
+  type ManagerCaptureSuiteOptions,
+  runManagerCaptureSuite,
+} from './manager-capture-suite.js';
 export { runNotifierContract } from './notifier-contract.js';
 export { runQuotaLedgerContract } from './quota-ledger-contract.js';
 export { runSessionStoreContract } from './session-store-contract.js';
