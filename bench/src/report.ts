@@ -33,8 +33,9 @@ export interface BenchResults {
 }
 
 const s = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : fmt(ms / 1000, 2));
-const mib = (bytes: number | null | undefined) =>
-  bytes === null || bytes === undefined ? '—' : fmt(bytes / MB, 0);
+// Decimal megabytes, like the 128 MB target.
+const mb = (bytes: number | null | undefined) =>
+  bytes === null || bytes === undefined ? '—' : fmt(bytes / 1e6, 0);
 const ratio = (a: number | null | undefined, b: number | null | undefined) =>
   a && b && Number.isFinite(a) && Number.isFinite(b) ? a / b : null;
 const x = (value: number | null) => (value === null ? '—' : `${fmt(value, value >= 10 ? 0 : 2)}×`);
