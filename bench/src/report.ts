@@ -91,7 +91,7 @@ export function renderReport(r: BenchResults): string {
     (a, b) => (!a || b.minutes > a.minutes ? b : a),
     undefined,
   );
-  const L = longestRow?.minutes ?? null;
+  const L = longestRow?.minutes ?? '—';
 
   push(
     '# Benchmarks',
@@ -216,7 +216,7 @@ export function renderReport(r: BenchResults): string {
     nodePeak === null
       ? yes(null)
       : `${yes(nodePeak <= 128 * 1e6)} for the Node process; ffmpeg ${memAcc && memAcc.helperPeakRssBytes <= 128 * 1e6 ? 'also ≤ 128 MB' : 'above 128 MB'}`,
-    `The Node process stays near its baseline (${mb(memAcc?.nodeBaselineRssBytes)} MB with the library loaded; a bare Node is ${mb(r.bareNodeRssBytes)} MB) because media never passes through it and the hash is streamed. The largest process is ffmpeg: in accurate mode the x264 encoder's lookahead and reference frames at ${f.height}p; in fast mode the MP4 muxer's sample tables.`,
+    `The Node process stays near its baseline (${mb(memAcc?.nodeBaselineRssBytes)} MB with the library loaded; a bare Node is ${mb(r.bareNodeRssBytes)} MB) because media never passes through it and the hash is streamed. The largest process is ffmpeg: the one running x264 on the head in accurate mode (frames at ${f.height}p in flight), the stream-copy remux in fast mode.`,
   ]);
   rows.push([
     'Duration error ≤ 0.1 s',
