@@ -1,4 +1,4 @@
-export type { CommandRunnerOptions } from './connection.js';
+export type { CommandRunnerOptions, RedisClient } from './connection.js';
 export { FAIL_FAST_OPTIONS } from './connection.js';
 export {
   type CreateRedisAdaptersOptions,
