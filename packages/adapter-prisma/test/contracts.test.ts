@@ -3,7 +3,7 @@ import {
   runCommunityConfigStoreContract,
   runQuotaLedgerContract,
   runSessionStoreContract,
-} from '@livekit-replay/testing';
+} from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe } from 'vitest';
 import { createPrismaStores, type PrismaStores } from '../src/index.js';
 import { DATABASES, type RawReader, type TestDatabase } from './support/databases.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { newClipRecord, newSessionInput, uniqueId } from '@livekit-replay/testing';
+import { newClipRecord, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPostgresClient } from '../src/client.js';
 import { createPrismaStores, type PrismaStores } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { runManagerCaptureSuite } from '@livekit-replay/testing';
+import { runManagerCaptureSuite } from '@livekit-replay/testing/contracts';
 import { createPrismaStores } from '../src/index.js';
 import { DATABASES } from './support/databases.js';
 

@@ -1,4 +1,4 @@
-import { newClipRecord, newSessionInput, uniqueId } from '@livekit-replay/testing';
+import { newClipRecord, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores, type PrismaStores } from '../src/index.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';

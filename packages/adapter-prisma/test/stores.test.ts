@@ -1,5 +1,5 @@
 import { toFileRecord } from '@livekit-replay/core';
-import { newClipRecord, newSessionInput } from '@livekit-replay/testing';
+import { newClipRecord, newSessionInput } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores } from '../src/index.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';

@@ -7,7 +7,7 @@ import {
   runSessionStoreContract,
   uniqueId,
   waitFor,
-} from '@livekit-replay/testing';
+} from '@livekit-replay/testing/contracts';
 import { Cluster, type ClusterOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAIL_FAST_OPTIONS } from './connection.js';

@@ -5,7 +5,7 @@ import {
   runJobLockContract,
   runNotifierContract,
   runSessionStoreContract,
-} from '@livekit-replay/testing';
+} from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';

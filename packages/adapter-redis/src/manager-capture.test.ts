@@ -1,7 +1,7 @@
 // The manager's end-to-end capture suite (emulator + real SDK + real ffmpeg) with its sessions in
 // the real Redis. Redis holds sessions only; clips, quotas and community settings stay in memory.
 import { createMemoryStores } from '@livekit-replay/core';
-import { runManagerCaptureSuite } from '@livekit-replay/testing';
+import { runManagerCaptureSuite } from '@livekit-replay/testing/contracts';
 import { RedisSessionStore } from './redis-session-store.js';
 import { connectSharedRedis, deletePrefix, uniquePrefix } from './test-support/redis-env.js';
 

@@ -8,7 +8,7 @@ import {
   type SessionStatus,
   type SessionStore,
 } from '@livekit-replay/core';
-import { newSessionInput } from '@livekit-replay/testing';
+import { newSessionInput } from '@livekit-replay/testing/contracts';
 import fc from 'fast-check';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

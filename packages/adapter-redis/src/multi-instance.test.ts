@@ -17,7 +17,8 @@ import {
   type ReplayNotification,
   type ReplaySession,
 } from '@livekit-replay/core';
-import { type EgressEmulator, startEgressEmulator, uniqueId, waitFor } from '@livekit-replay/testing';
+import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
+import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';

@@ -1,7 +1,7 @@
 // Pub/sub across separate connections, a subscriber whose connection is killed, and clean
 // unsubscribe, against the shared Redis (only our own connections are ever killed).
 import type { ReplayNotification } from '@livekit-replay/core';
-import { uniqueId, waitFor } from '@livekit-replay/testing';
+import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';

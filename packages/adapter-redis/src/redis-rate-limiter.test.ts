@@ -1,5 +1,5 @@
 // The save rate limit shared by every instance: windows, retry-after, and races across connections.
-import { expectReplayError, uniqueId } from '@livekit-replay/testing';
+import { expectReplayError, uniqueId } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';

@@ -1,7 +1,7 @@
 // Redis-specific behaviour of the session store, beyond the shared contract: the key layout,
 // races across separate connections, expiry of ended sessions, validation before any command.
 import type { NewSession, ReplaySession, SessionStatus } from '@livekit-replay/core';
-import { expectReplayError, newSessionInput, uniqueId } from '@livekit-replay/testing';
+import { expectReplayError, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';

@@ -1,5 +1,4 @@
-// Contract suites every store adapter runs (owned by packages/testing/src/contracts).
-export * from './contracts/index.js';
+// Contract suites live at '@livekit-replay/testing/contracts' (they need vitest; the emulator does not).
 export * from './emulator/index.js';
 export {
   decodeStampStrip,

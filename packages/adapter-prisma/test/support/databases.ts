@@ -8,7 +8,7 @@ import type {
   CommunityConfigStoreRawReader,
   QuotaLedgerRawReader,
   SessionStoreRawReader,
-} from '@livekit-replay/testing';
+} from '@livekit-replay/testing/contracts';
 import pg from 'pg';
 import { openPostgresClient, openSqliteClient } from '../../src/client.js';
 import type { DatabaseProvider } from '../../src/connection.js';

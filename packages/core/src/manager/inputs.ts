@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { SAFE_ID_PATTERN } from '../ids.js';
+import { MAX_EXTERNAL_ID_LENGTH } from '../memory/validation.js';
 
-/** Integrator-supplied ids (user, room, track, community, channel): opaque, bounded, printable. */
+/** Integrator-supplied ids (user, room, track, community, channel): opaque, bounded like every store bounds them, printable. */
 const externalId = z
   .string()
   .min(1)
-  .max(256)
+  .max(MAX_EXTERNAL_ID_LENGTH)
   .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces');
 /** Ids this library generated (sessions, clips). */
 const libraryId = z.string().regex(SAFE_ID_PATTERN, 'is not a valid id');

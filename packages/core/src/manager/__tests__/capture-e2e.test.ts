@@ -3,7 +3,7 @@
  * @livekit-replay/testing (real livekit-server-sdk → egress emulator, real ffmpeg, frame-stamp
  * checks of the saved window). The Prisma and Redis adapters run the same suite.
  */
-import { runManagerCaptureSuite } from '@livekit-replay/testing';
+import { runManagerCaptureSuite } from '@livekit-replay/testing/contracts';
 import { createMemoryStores } from '../../memory/index.js';
 
 runManagerCaptureSuite({
