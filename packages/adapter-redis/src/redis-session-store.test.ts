@@ -47,7 +47,7 @@ describe('RedisSessionStore: stored form', () => {
       egressId,
       audioTrackId: 'TR_A',
       channelId: 'general',
-      segmentDurationSeconds: 2.333,
+      segmentDurationSeconds: 3,
       quality: 'source',
     });
     const created = await store.create(input);
@@ -55,7 +55,7 @@ describe('RedisSessionStore: stored form', () => {
     const active = (await store.transition(created.id, ['starting'], 'active', { startedAt }))!;
     expect(active.startedAt).toEqual(startedAt);
     expect(active.startedAt).toBeInstanceOf(Date);
-    expect(active.segmentDurationSeconds).toBe(2.333);
+    expect(active.segmentDurationSeconds).toBe(3);
 
     const hash = await admin.hgetall(`${prefix}session:${created.id}`);
     expect(hash).toMatchObject({
@@ -66,7 +66,7 @@ describe('RedisSessionStore: stored form', () => {
       egressId,
       createdAt: String(created.createdAt.getTime()),
       startedAt: String(startedAt.getTime()),
-      segmentDurationSeconds: '2.333',
+      segmentDurationSeconds: '3',
       missedSightings: '0',
     });
     // Null fields are absent, not "null" strings.

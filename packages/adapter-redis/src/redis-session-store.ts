@@ -2,6 +2,7 @@ import {
   assertSafeId,
   type CreateSessionOptions,
   type NewSession,
+  newSessionRecord,
   ReplayBufferError,
   ReplayErrorCode,
   type ReplaySession,
@@ -133,34 +134,11 @@ export class RedisSessionStore implements SessionStore {
   }
 
   async create(session: NewSession, options: CreateSessionOptions = {}): Promise<ReplaySession> {
-    assertSafeId(session.id, 'session id');
-    assertExternalId(session.userId, 'userId');
-    if (session.communityId !== null) assertExternalId(session.communityId, 'communityId');
-    if (session.egressId !== null) assertExternalId(session.egressId, 'egressId');
-    if (session.status !== undefined && session.status !== 'starting') {
-      throw invalid('a new session must start as "starting"', 'status');
-    }
-    const duration = session.segmentDurationSeconds;
-    if (typeof duration !== 'number' || !Number.isFinite(duration) || duration <= 0) {
-      throw invalid('segmentDurationSeconds must be a positive number', 'segmentDurationSeconds');
-    }
+    const record = newSessionRecord(session, this.now());
     const limit = options.communityLimit;
     if (limit !== undefined && (typeof limit !== 'number' || !Number.isSafeInteger(limit) || limit < 0)) {
       throw invalid('communityLimit must be a non-negative integer', 'communityLimit');
     }
-    const now = new Date(this.now().getTime());
-    const { status: _ignored, ...fields } = session;
-    const record: ReplaySession = {
-      ...fields,
-      status: 'starting',
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      endedAt: null,
-      endReason: null,
-      error: null,
-      missedSightings: 0,
-    };
     let hashArgs: string[];
     try {
       hashArgs = sessionToHashArgs(record);
@@ -178,7 +156,7 @@ export class RedisSessionStore implements SessionStore {
         record.communityId ?? '',
         // A limit only applies to sessions inside a community.
         limit === undefined || record.communityId === null ? '' : String(limit),
-        String(now.getTime()),
+        String(record.createdAt.getTime()),
         record.egressId ?? '',
         ...hashArgs,
       ),

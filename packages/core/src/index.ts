@@ -59,6 +59,16 @@ export type { CreateSessionOptions, SessionStore } from './ports/session-store.j
 export * from './segments/index.js';
 // Storage
 export { LocalClipStorage } from './storage/local-clip-storage.js';
+// Validation shared by every store adapter
+export {
+  assertByteCount,
+  assertExternalId,
+  assertNonNegativeInteger,
+  assertPositiveInteger,
+  type Clock,
+  MAX_EXTERNAL_ID_LENGTH,
+  newSessionRecord,
+} from './store-validation.js';
 // Domain types
 export {
   type ClipMetadata,

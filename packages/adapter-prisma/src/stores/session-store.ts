@@ -4,6 +4,7 @@ import {
   assertSafeId,
   type CreateSessionOptions,
   type NewSession,
+  newSessionRecord,
   type QualityPreset,
   ReplayBufferError,
   ReplayErrorCode,
@@ -21,7 +22,6 @@ import {
   assertOptionalText,
   assertStatus,
   assertStatuses,
-  assertText,
   db,
   guard,
   invalid,
@@ -113,47 +113,12 @@ export class PrismaSessionStore implements SessionStore {
   constructor(private readonly ctx: StoreContext) {}
 
   async create(session: NewSession, options: CreateSessionOptions = {}): Promise<ReplaySession> {
-    if (session === null || typeof session !== 'object')
-      throw invalid('session must be an object', 'session');
-    assertSafeId(session.id, 'session id');
-    assertExternalId(session.userId, 'userId');
-    const communityId = assertOptionalExternalId(session.communityId ?? null, 'communityId');
-    if (session.status !== undefined && session.status !== 'starting') {
-      throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'a new session must start as "starting"');
-    }
+    const data = newSessionRecord(session, this.ctx.now());
+    const { communityId } = data;
     const limit =
       options.communityLimit === undefined
         ? undefined
         : assertNonNegativeInteger(options.communityLimit, 'communityLimit');
-    const now = this.ctx.now();
-    const data = {
-      id: session.id,
-      userId: session.userId,
-      roomName: assertText(session.roomName, 'roomName'),
-      videoTrackId: assertText(session.videoTrackId, 'videoTrackId'),
-      audioTrackId: assertOptionalText(session.audioTrackId ?? null, 'audioTrackId') ?? null,
-      communityId,
-      channelId: assertOptionalText(session.channelId ?? null, 'channelId') ?? null,
-      quality: assertText(session.quality, 'quality'),
-      egressId: assertOptionalExternalId(session.egressId ?? null, 'egressId'),
-      status: 'starting',
-      segmentDir: assertText(session.segmentDir, 'segmentDir'),
-      filenamePrefix: assertText(session.filenamePrefix, 'filenamePrefix'),
-      playlistName: assertText(session.playlistName, 'playlistName'),
-      livePlaylistName: assertText(session.livePlaylistName, 'livePlaylistName'),
-      segmentNaming: assertText(session.segmentNaming, 'segmentNaming'),
-      segmentDurationSeconds: assertNonNegativeInteger(
-        session.segmentDurationSeconds,
-        'segmentDurationSeconds',
-      ),
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      endedAt: null,
-      endReason: null,
-      error: null,
-      missedSightings: 0,
-    };
     return guard('creating the replay session', async () => {
       try {
         const row = await transaction(this.ctx, 'EgressSession', async (tx) => {

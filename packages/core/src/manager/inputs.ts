@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { SAFE_ID_PATTERN } from '../ids.js';
-import { MAX_EXTERNAL_ID_LENGTH } from '../memory/validation.js';
+import { MAX_EXTERNAL_ID_LENGTH } from '../store-validation.js';
 
 /** Integrator-supplied ids (user, room, track, community, channel): opaque, bounded like every store bounds them, printable. */
 const externalId = z

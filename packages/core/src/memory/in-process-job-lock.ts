@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { JobLease, JobLock } from '../ports/job-lock.js';
-import { assertExternalId, type Clock, systemClock } from './validation.js';
+import { assertExternalId, type Clock, systemClock } from '../store-validation.js';
 
 interface Holder {
   token: string;

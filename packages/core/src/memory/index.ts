@@ -13,11 +13,3 @@ export {
 export { assertCommunityConfig, MemoryCommunityConfigStore } from './memory-community-config-store.js';
 export { type MemoryQuotaAccount, MemoryQuotaLedger } from './memory-quota-ledger.js';
 export { MemorySessionStore, type MemoryStoreOptions } from './memory-session-store.js';
-export {
-  assertByteCount,
-  assertExternalId,
-  assertNonNegativeInteger,
-  assertPositiveInteger,
-  type Clock,
-  MAX_EXTERNAL_ID_LENGTH,
-} from './validation.js';

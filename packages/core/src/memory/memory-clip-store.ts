@@ -1,8 +1,8 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { assertSafeId } from '../ids.js';
 import type { ClipPage, ClipStore, ListClipsOptions } from '../ports/clip-store.js';
+import { assertExternalId } from '../store-validation.js';
 import type { ClipRecord, ClipVisibility } from '../types.js';
-import { assertExternalId } from './validation.js';
 
 export const DEFAULT_CLIP_PAGE_SIZE = 20;
 export const MAX_CLIP_PAGE_SIZE = 100;

@@ -1,6 +1,6 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { CommunityConfigStore, CommunityReplayConfig } from '../ports/community-config-store.js';
-import { assertExternalId, assertPositiveInteger } from './validation.js';
+import { assertExternalId, assertPositiveInteger } from '../store-validation.js';
 
 /** Checks a community configuration; throws INVALID_INPUT. Adapters may reuse it. */
 export function assertCommunityConfig(config: CommunityReplayConfig): CommunityReplayConfig {

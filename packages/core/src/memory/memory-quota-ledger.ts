@@ -1,6 +1,6 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { QuotaLedger, QuotaUsage } from '../ports/quota-ledger.js';
-import { assertByteCount, assertExternalId } from './validation.js';
+import { assertByteCount, assertExternalId } from '../store-validation.js';
 
 /** One user's ledger row. */
 export interface MemoryQuotaAccount {

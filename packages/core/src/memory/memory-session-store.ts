@@ -1,6 +1,6 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
-import { assertSafeId } from '../ids.js';
 import type { CreateSessionOptions, SessionStore } from '../ports/session-store.js';
+import { assertNonNegativeInteger, type Clock, newSessionRecord, systemClock } from '../store-validation.js';
 import {
   LIVE_SESSION_STATUSES,
   type NewSession,
@@ -8,7 +8,6 @@ import {
   type SessionPatch,
   type SessionStatus,
 } from '../types.js';
-import { assertExternalId, assertNonNegativeInteger, type Clock, systemClock } from './validation.js';
 
 export interface MemoryStoreOptions {
   /** Time source for createdAt/updatedAt; tests pass a fake clock. */
@@ -46,12 +45,7 @@ export class MemorySessionStore implements SessionStore {
   }
 
   async create(session: NewSession, options: CreateSessionOptions = {}): Promise<ReplaySession> {
-    assertSafeId(session.id, 'session id');
-    assertExternalId(session.userId, 'userId');
-    if (session.communityId !== null) assertExternalId(session.communityId, 'communityId');
-    if (session.status !== undefined && session.status !== 'starting') {
-      throw new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'a new session must start as "starting"');
-    }
+    const record = newSessionRecord(session, this.now());
     const limit =
       options.communityLimit === undefined
         ? undefined
@@ -73,43 +67,16 @@ export class MemorySessionStore implements SessionStore {
           { details: { sessionId: existing.id } },
         );
       }
-      if (session.communityId !== null && existing.communityId === session.communityId) communityLive++;
+      if (record.communityId !== null && existing.communityId === record.communityId) communityLive++;
     }
     // The limit is per community; a session outside any community is not counted against one.
-    if (limit !== undefined && session.communityId !== null && communityLive >= limit) {
+    if (limit !== undefined && record.communityId !== null && communityLive >= limit) {
       throw new ReplayBufferError(
         ReplayErrorCode.LIMIT_REACHED,
         'this community has reached its limit of concurrent replay buffers; try again when one stops',
-        { details: { communityId: session.communityId, limit } },
+        { details: { communityId: record.communityId, limit } },
       );
     }
-    const now = this.now();
-    // Only the known fields: extra properties on the input are not stored.
-    const record: ReplaySession = structuredClone({
-      id: session.id,
-      userId: session.userId,
-      roomName: session.roomName,
-      videoTrackId: session.videoTrackId,
-      audioTrackId: session.audioTrackId,
-      communityId: session.communityId,
-      channelId: session.channelId,
-      quality: session.quality,
-      egressId: session.egressId,
-      segmentDir: session.segmentDir,
-      filenamePrefix: session.filenamePrefix,
-      playlistName: session.playlistName,
-      livePlaylistName: session.livePlaylistName,
-      segmentNaming: session.segmentNaming,
-      segmentDurationSeconds: session.segmentDurationSeconds,
-      status: 'starting',
-      createdAt: now,
-      updatedAt: now,
-      startedAt: null,
-      endedAt: null,
-      endReason: null,
-      error: null,
-      missedSightings: 0,
-    });
     this.records.set(record.id, record);
     return structuredClone(record);
   }

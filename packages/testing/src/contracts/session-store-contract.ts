@@ -1,4 +1,4 @@
-import type { ReplaySession, SessionStatus, SessionStore } from '@livekit-replay/core';
+import type { NewSession, ReplaySession, SessionStatus, SessionStore } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deleteAll,
@@ -158,6 +158,26 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         await expectReplayError(() => store.create(duplicate), 'INVALID_INPUT');
         expect(await store.get(original.id)).toEqual(original);
         if (raw) expect((await raw.getSession(original.id))?.userId).toBe(original.userId);
+      });
+
+      it('refuses malformed session fields with INVALID_INPUT and stores nothing', async () => {
+        const bad: Array<Partial<NewSession>> = [
+          { segmentDurationSeconds: 0 },
+          { segmentDurationSeconds: 2.5 },
+          { segmentDurationSeconds: Number.NaN },
+          { roomName: '' },
+          { videoTrackId: '' },
+          { quality: 'potato' as NewSession['quality'] },
+          { segmentNaming: 'RANDOM' as NewSession['segmentNaming'] },
+          { segmentDir: '../escape' },
+          { communityId: '' },
+        ];
+        for (const fields of bad) {
+          const input = newSessionInput(fields);
+          await expectReplayError(() => store.create(input), 'INVALID_INPUT');
+          expect(await store.get(input.id)).toBeNull();
+          if (raw) expect(await raw.getSession(input.id)).toBeNull();
+        }
       });
 
       it('refuses unsafe session ids and empty or over-long user ids with INVALID_INPUT', async () => {
