@@ -1,4 +1,5 @@
-import { frameStampFilter } from '../frame-stamp.js';
+import { existsSync } from 'node:fs';
+import { frameStampFilter, STAMP_HEIGHT } from '../frame-stamp.js';
 import type { ResolvedEncoding } from './encoding.js';
 
 /**
@@ -48,6 +49,31 @@ export interface FfmpegPlan {
  * If the history takes longer to encode than planned, the huge `limit` makes it catch up
  * instead of re-anchoring, so content never runs ahead of, or permanently behind, the clock.
  */
+/** Fonts Debian's ffmpeg brings along (through fontconfig); the readable clock needs one. */
+const CLOCK_FONTS = [
+  '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf',
+  '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf',
+  '/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf',
+];
+
+/**
+ * The wall clock as text (UTC, milliseconds) below the frame stamp, for people watching a clip;
+ * tests read the machine stamp instead. Left out when no font is installed.
+ */
+export function clockText(originMs: number, height: number, fonts: readonly string[] = CLOCK_FONTS): string {
+  const font = fonts.find((f) => existsSync(f));
+  if (!font) return '';
+  const originSeconds = (originMs / 1000).toFixed(3);
+  const frac = ((originMs % 1000) / 1000).toFixed(3);
+  const size = Math.max(16, Math.round(height / 24));
+  const hms = String.raw`%{pts\:gmtime\:${originSeconds}\:%Y-%m-%d %H\\\:%M\\\:%S}`;
+  const ms = String.raw`%{eif\:mod(floor((t+${frac})*1000)\,1000)\:d\:3}`;
+  return (
+    `,drawtext=fontfile=${font}:fontsize=${size}:fontcolor=white:box=1:boxcolor=black@0.6:` +
+    `x=24:y=${STAMP_HEIGHT + 12}:text='${hms}.${ms} UTC'`
+  );
+}
+
 export function buildFfmpegArgs(plan: FfmpegPlan): string[] {
   const { encoding: e, originMs, historySeconds, segmentSeconds } = plan;
   const fps = e.fps;
@@ -56,7 +82,7 @@ export function buildFfmpegArgs(plan: FfmpegPlan): string[] {
   const beep = `if(lt(mod(${frac}+t\\,1)\\,0.05)\\,0.5*sin(2*PI*1000*t)\\,0)`;
   const graph = [
     `testsrc2=size=${e.width}x${e.height}:rate=${fps},` +
-      `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='${flash}'[src]`,
+      `drawbox=x=0:y=0:w=iw:h=ih:color=white:t=fill:enable='${flash}'${clockText(originMs, e.height)}[src]`,
     frameStampFilter({ originMs, fps, inputLabel: 'src', outputLabel: 'stamped' }),
     `[stamped]setpts='max(0\\,PTS-${historySeconds}/TB)',realtime=limit=1000000,` +
       `setpts=N/(${fps}*TB),format=yuv420p[v]`,

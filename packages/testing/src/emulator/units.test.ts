@@ -2,7 +2,7 @@ import { SegmentedFileOutput, SegmentedFileSuffix, TrackCompositeEgressRequest }
 import { EncodingOptions, EncodingOptionsPreset } from 'livekit-server-sdk';
 import { describe, expect, it } from 'vitest';
 import { resolveEncoding } from './encoding.js';
-import { boundaryFrame, keyframeExpression } from './ffmpeg-args.js';
+import { boundaryFrame, clockText, keyframeExpression } from './ffmpeg-args.js';
 import { resolveSegmentLayout } from './layout.js';
 import { renderPlaylist } from './playlist-writer.js';
 import { timestampSuffix } from './util.js';
@@ -122,5 +122,19 @@ describe('emulator building blocks', () => {
         '',
       ].join('\n'),
     );
+  });
+});
+
+describe('readable wall clock', () => {
+  it('draws UTC time with milliseconds when a font exists, and nothing without one', () => {
+    const text = clockText(Date.UTC(2026, 10, 21, 14, 40, 58, 67), 720, [
+      '/nonexistent.ttf',
+      process.execPath,
+    ]);
+    expect(text).toContain(`fontfile=${process.execPath}`);
+    expect(text).toContain('gmtime\\:1795272058.067');
+    expect(text).toContain('floor((t+0.067)*1000)');
+    expect(text).toContain('fontsize=30');
+    expect(clockText(0, 720, ['/nonexistent.ttf'])).toBe('');
   });
 });
