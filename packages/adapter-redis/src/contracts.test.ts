@@ -6,35 +6,21 @@ import {
   runNotifierContract,
   runSessionStoreContract,
 } from '@livekit-replay/testing/contracts';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
-const prefix = uniquePrefix('contracts');
-let admin: Redis;
-const opened: RedisAdapters[] = [];
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
+const shared = useSharedRedis('contracts');
+const { prefix } = shared;
 
 /** A separate set of adapters (its own connection), as another app instance would have. */
 function instance(): RedisAdapters {
   const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-  opened.push(adapters);
+  shared.track(adapters);
   return adapters;
 }
 
 async function rawSession(id: string): Promise<RawSessionRow | null> {
-  const hash = await admin.hgetall(`${prefix}session:${id}`);
+  const hash = await shared.admin.hgetall(`${prefix}session:${id}`);
   if (Object.keys(hash).length === 0) return null;
   const date = (value: string | undefined) => (value === undefined ? null : new Date(Number(value)));
   return {

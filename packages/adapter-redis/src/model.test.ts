@@ -10,27 +10,14 @@ import {
 } from '@livekit-replay/core';
 import { newSessionInput } from '@livekit-replay/testing/contracts';
 import fc from 'fast-check';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { describe, expect, it } from 'vitest';
+import { createRedisAdapters } from './create-redis-adapters.js';
 import { findInconsistencies } from './test-support/consistency.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
 const STATUSES: SessionStatus[] = ['starting', 'active', 'stopped', 'failed'];
-const prefix = uniquePrefix('model');
-let admin: Redis;
-const opened: RedisAdapters[] = [];
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
+const shared = useSharedRedis('model');
+const { prefix } = shared;
 
 type Op =
   | { kind: 'create'; user: number; community: number | null; limit: number | null }
@@ -106,7 +93,7 @@ describe('RedisSessionStore against the in-memory reference', () => {
         const clock = () => new Date(now);
         const memory: SessionStore = new MemorySessionStore({ now: clock });
         const redisAdapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix, now: clock });
-        opened.push(redisAdapters);
+        shared.track(redisAdapters);
         const redis: SessionStore = redisAdapters.sessions;
         const users = [0, 1, 2, 3].map((u) => `model-${run}-user-${u}`);
         const communities = [0, 1].map((c) => `model-${run}-community-${c}`);
@@ -182,6 +169,6 @@ describe('RedisSessionStore against the in-memory reference', () => {
       }),
       { numRuns: 60 },
     );
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   }, 120_000);
 });

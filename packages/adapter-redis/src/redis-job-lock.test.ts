@@ -4,32 +4,19 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { uniqueId } from '@livekit-replay/testing/contracts';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
 import { keyPart } from './keys.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
-const prefix = uniquePrefix('joblock');
-let admin: Redis;
-const opened: RedisAdapters[] = [];
+const shared = useSharedRedis('joblock');
+const { prefix } = shared;
 
 function instance(): RedisAdapters {
   const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-  opened.push(adapters);
+  shared.track(adapters);
   return adapters;
 }
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -42,12 +29,12 @@ describe('RedisJobLock', () => {
     );
     const winners = leases.filter((lease) => lease !== null);
     expect(winners).toHaveLength(1);
-    const token = await admin.get(`${prefix}lock:${keyPart(name)}`);
+    const token = await shared.admin.get(`${prefix}lock:${keyPart(name)}`);
     expect(token).toMatch(/^[0-9a-f-]{36}$/);
-    const pttl = await admin.pttl(`${prefix}lock:${keyPart(name)}`);
+    const pttl = await shared.admin.pttl(`${prefix}lock:${keyPart(name)}`);
     expect(pttl).toBeGreaterThan(9_000);
     await winners[0]!.release();
-    expect(await admin.exists(`${prefix}lock:${keyPart(name)}`)).toBe(0);
+    expect(await shared.admin.exists(`${prefix}lock:${keyPart(name)}`)).toBe(0);
   });
 
   it('renews to the new TTL (rounding a fractional TTL up) and refuses renewal once lost', async () => {
@@ -55,13 +42,13 @@ describe('RedisJobLock', () => {
     const name = uniqueId('reconcile');
     const lease = (await lock.acquire(name, 250.2))!;
     const key = `${prefix}lock:${keyPart(name)}`;
-    expect(await admin.pttl(key)).toBeLessThanOrEqual(251);
+    expect(await shared.admin.pttl(key)).toBeLessThanOrEqual(251);
     expect(await lease.renew(30_000)).toBe(true);
-    expect(await admin.pttl(key)).toBeGreaterThan(29_000);
+    expect(await shared.admin.pttl(key)).toBeGreaterThan(29_000);
     // Someone deleting the key (an operator, a flush) means the lease is lost.
-    await admin.del(key);
+    await shared.admin.del(key);
     expect(await lease.renew(30_000)).toBe(false);
-    expect(await admin.exists(key)).toBe(0);
+    expect(await shared.admin.exists(key)).toBe(0);
   });
 
   it('lets the lease of a killed holder process expire, and never grants it twice meanwhile', async () => {
@@ -96,7 +83,7 @@ describe('RedisJobLock', () => {
     // The holder is dead and never released: the lease is still held until its TTL runs out.
     const lock = instance().jobLock;
     expect(await lock.acquire(name, 10_000)).toBeNull();
-    expect(await admin.pttl(`${prefix}lock:${keyPart(name)}`)).toBeGreaterThan(0);
+    expect(await shared.admin.pttl(`${prefix}lock:${keyPart(name)}`)).toBeGreaterThan(0);
     const deadline = Date.now() + 5_000;
     let lease = await lock.acquire(name, 10_000);
     while (!lease) {

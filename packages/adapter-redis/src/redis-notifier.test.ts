@@ -2,32 +2,19 @@
 // unsubscribe, against the shared Redis (only our own connections are ever killed).
 import type { ReplayNotification } from '@livekit-replay/core';
 import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
-const prefix = uniquePrefix('notifier');
+const shared = useSharedRedis('notifier');
+const { prefix } = shared;
 const channel = `${prefix}notifications`;
-let admin: Redis;
-const opened: RedisAdapters[] = [];
 
 function instance(): RedisAdapters {
   const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-  opened.push(adapters);
+  shared.track(adapters);
   return adapters;
 }
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
 
 function ready(userId: string, n: number): ReplayNotification {
   return {
@@ -41,7 +28,7 @@ function ready(userId: string, n: number): ReplayNotification {
 }
 
 async function subscribers(): Promise<number> {
-  const [, count] = (await admin.pubsub('NUMSUB', channel)) as [string, number];
+  const [, count] = (await shared.admin.pubsub('NUMSUB', channel)) as [string, number];
   return Number(count);
 }
 
@@ -114,7 +101,9 @@ describe('RedisNotifier', () => {
     const before = await subscribers();
     const localPort = (subscriber as unknown as { stream: { localPort: number } }).stream.localPort;
     // Kill exactly our subscriber's connection on the server side.
-    expect(await admin.call('CLIENT', 'KILL', 'ADDR', `127.0.0.1:${localPort}`, 'SKIPME', 'yes')).toBe(1);
+    expect(await shared.admin.call('CLIENT', 'KILL', 'ADDR', `127.0.0.1:${localPort}`, 'SKIPME', 'yes')).toBe(
+      1,
+    );
     await waitFor(() => subscriber.status !== 'ready', 5_000, 'the subscriber to notice');
     await waitFor(() => subscriber.status === 'ready', 10_000, 'the subscriber to reconnect');
     await waitForSubscribers(before);
@@ -132,7 +121,7 @@ describe('RedisNotifier', () => {
     const client = new Redis(REDIS_URL, { lazyConnect: true });
     client.on('error', () => {});
     const adapters = createRedisAdapters({ client, keyPrefix: prefix });
-    opened.push(adapters);
+    shared.track(adapters);
     try {
       expect(client.status).toBe('wait');
       const userId = uniqueId('user');
@@ -155,7 +144,7 @@ describe('RedisNotifier', () => {
   it('skips messages on the channel that are not notifications and reports them', async () => {
     const invalid: string[] = [];
     const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-    opened.push(adapters);
+    shared.track(adapters);
     const { RedisNotifier } = await import('./redis-notifier.js');
     const notifier = new RedisNotifier(adapters.client, {
       keyPrefix: prefix,
@@ -166,8 +155,8 @@ describe('RedisNotifier', () => {
     const unsubscribe = await notifier.subscribe((n) => {
       if (n.userId === userId) received.push(n);
     });
-    await admin.publish(channel, 'not json');
-    await admin.publish(channel, JSON.stringify({ hello: 'world' }));
+    await shared.admin.publish(channel, 'not json');
+    await shared.admin.publish(channel, JSON.stringify({ hello: 'world' }));
     await notifier.publish(ready(userId, 3));
     await waitFor(() => received.length === 1, 5_000, 'the valid notification');
     expect(invalid).toEqual(['not json', '{"hello":"world"}']);

@@ -1,36 +1,23 @@
 // The save rate limit shared by every instance: windows, retry-after, and races across connections.
 import { expectReplayError, uniqueId } from '@livekit-replay/testing/contracts';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { describe, expect, it } from 'vitest';
+import { createRedisAdapters } from './create-redis-adapters.js';
 import { keyPart } from './keys.js';
 import { RedisRateLimiter, type RedisRateLimitWindow } from './redis-rate-limiter.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
-const prefix = uniquePrefix('ratelimit');
+const shared = useSharedRedis('ratelimit');
+const { prefix } = shared;
 const WINDOWS: RedisRateLimitWindow[] = [
   { limit: 3, windowMs: 60_000 },
   { limit: 5, windowMs: 3_600_000 },
 ];
-let admin: Redis;
-const opened: RedisAdapters[] = [];
 
 function limiter(): RedisRateLimiter {
   const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-  opened.push(adapters);
+  shared.track(adapters);
   return new RedisRateLimiter(adapters.client, { keyPrefix: prefix, windows: WINDOWS });
 }
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
 
 describe('RedisRateLimiter', () => {
   it('allows 3 a minute and 5 an hour, says when to retry, and does not record refused hits', async () => {
@@ -50,8 +37,8 @@ describe('RedisRateLimiter', () => {
     // Another user is independent.
     await limits.hit(uniqueId('user'), t0 + 200_000);
     const key = `${prefix}rate:capture:${keyPart(user)}`;
-    expect(await admin.zcard(key)).toBe(5);
-    expect(await admin.pttl(key)).toBeGreaterThan(3_500_000);
+    expect(await shared.admin.zcard(key)).toBe(5);
+    expect(await shared.admin.pttl(key)).toBeGreaterThan(3_500_000);
   });
 
   it('30 racing saves of one user over 3 instances, on Redis time: exactly 3 pass', async () => {
@@ -68,7 +55,7 @@ describe('RedisRateLimiter', () => {
 
   it('refuses bad windows and keys', async () => {
     const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix });
-    opened.push(adapters);
+    shared.track(adapters);
     expect(() => new RedisRateLimiter(adapters.client, { windows: [] })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );

@@ -2,38 +2,25 @@
 // races across separate connections, expiry of ended sessions, validation before any command.
 import type { NewSession, ReplaySession, SessionStatus } from '@livekit-replay/core';
 import { expectReplayError, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
-import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { describe, expect, it } from 'vitest';
+import { createRedisAdapters } from './create-redis-adapters.js';
 import { keyPart } from './keys.js';
 import { RedisSessionStore } from './redis-session-store.js';
 import { findInconsistencies } from './test-support/consistency.js';
-import { connectSharedRedis, deletePrefix, REDIS_URL, uniquePrefix } from './test-support/redis-env.js';
+import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
 const LIVE: SessionStatus[] = ['starting', 'active'];
-const prefix = uniquePrefix('sessions');
-let admin: Redis;
-const opened: RedisAdapters[] = [];
+const shared = useSharedRedis('sessions');
+const { prefix } = shared;
 
 /** A separate connection with its own store, like another app instance. */
 function instance(extra: Partial<Parameters<typeof createRedisAdapters>[0]> = {}): RedisSessionStore {
   const adapters = createRedisAdapters({ url: REDIS_URL, keyPrefix: prefix, ...extra } as Parameters<
     typeof createRedisAdapters
   >[0]);
-  opened.push(adapters);
+  shared.track(adapters);
   return adapters.sessions;
 }
-
-beforeAll(async () => {
-  admin = await connectSharedRedis();
-});
-
-afterAll(async () => {
-  // Keys first, so a connection that is slow to close cannot leave test data behind.
-  if (admin) await deletePrefix(admin, prefix);
-  await Promise.allSettled(opened.map((adapters) => adapters.close()));
-  admin?.disconnect();
-});
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -57,7 +44,7 @@ describe('RedisSessionStore: stored form', () => {
     expect(active.startedAt).toBeInstanceOf(Date);
     expect(active.segmentDurationSeconds).toBe(3);
 
-    const hash = await admin.hgetall(`${prefix}session:${created.id}`);
+    const hash = await shared.admin.hgetall(`${prefix}session:${created.id}`);
     expect(hash).toMatchObject({
       id: created.id,
       userId: input.userId,
@@ -72,23 +59,27 @@ describe('RedisSessionStore: stored form', () => {
     // Null fields are absent, not "null" strings.
     expect(hash.endedAt).toBeUndefined();
     expect(hash.error).toBeUndefined();
-    expect(await admin.get(`${prefix}user-live:${keyPart(input.userId)}`)).toBe(created.id);
-    expect(await admin.sismember(`${prefix}community-live:${keyPart(communityId)}`, created.id)).toBe(1);
-    expect(await admin.get(`${prefix}egress:${keyPart(egressId)}`)).toBe(created.id);
-    expect(await admin.zscore(`${prefix}status:active`, created.id)).toBe(
+    expect(await shared.admin.get(`${prefix}user-live:${keyPart(input.userId)}`)).toBe(created.id);
+    expect(await shared.admin.sismember(`${prefix}community-live:${keyPart(communityId)}`, created.id)).toBe(
+      1,
+    );
+    expect(await shared.admin.get(`${prefix}egress:${keyPart(egressId)}`)).toBe(created.id);
+    expect(await shared.admin.zscore(`${prefix}status:active`, created.id)).toBe(
       String(created.createdAt.getTime()),
     );
-    expect(await admin.zscore(`${prefix}status:starting`, created.id)).toBeNull();
+    expect(await shared.admin.zscore(`${prefix}status:starting`, created.id)).toBeNull();
     // A live session never expires.
-    expect(await admin.ttl(`${prefix}session:${created.id}`)).toBe(-1);
+    expect(await shared.admin.ttl(`${prefix}session:${created.id}`)).toBe(-1);
 
     const endedAt = new Date(Date.UTC(2026, 10, 21, 14, 0, 1, 7));
     const stopped = (await store.transition(created.id, LIVE, 'stopped', { endedAt, endReason: 'user' }))!;
     expect(await store.get(created.id)).toEqual(stopped);
-    expect(await admin.get(`${prefix}user-live:${keyPart(input.userId)}`)).toBeNull();
-    expect(await admin.sismember(`${prefix}community-live:${keyPart(communityId)}`, created.id)).toBe(0);
-    expect(await admin.zscore(`${prefix}ended`, created.id)).toBe(String(endedAt.getTime()));
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await shared.admin.get(`${prefix}user-live:${keyPart(input.userId)}`)).toBeNull();
+    expect(await shared.admin.sismember(`${prefix}community-live:${keyPart(communityId)}`, created.id)).toBe(
+      0,
+    );
+    expect(await shared.admin.zscore(`${prefix}ended`, created.id)).toBe(String(endedAt.getTime()));
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 
   it('keeps ids with separators, hash tags and non-ASCII characters apart in key names', async () => {
@@ -105,7 +96,7 @@ describe('RedisSessionStore: stored form', () => {
       await store.transition(session.id, LIVE, 'stopped', { endedAt: new Date() });
     }
     for (const userId of tricky) expect(await store.findLiveByUser(userId)).toBeNull();
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 
   it('takes createdAt/updatedAt from the injected clock and orders ties by id', async () => {
@@ -125,9 +116,9 @@ describe('RedisSessionStore: stored form', () => {
   it('reports a hash that is not a session as STORAGE_ERROR', async () => {
     const store = instance();
     const id = uniqueId('rs');
-    await admin.hset(`${prefix}session:${id}`, { id, status: 'weird' });
+    await shared.admin.hset(`${prefix}session:${id}`, { id, status: 'weird' });
     await expectReplayError(() => store.get(id), 'STORAGE_ERROR');
-    await admin.del(`${prefix}session:${id}`);
+    await shared.admin.del(`${prefix}session:${id}`);
   });
 });
 
@@ -137,7 +128,7 @@ describe('RedisSessionStore: a client with its own ioredis keyPrefix', () => {
     const client = new Redis(REDIS_URL, { keyPrefix: `${prefix}app:` });
     client.on('error', () => {});
     const adapters = createRedisAdapters({ client, keyPrefix: 'lkr:' });
-    opened.push(adapters);
+    shared.track(adapters);
     try {
       const store = adapters.sessions;
       const userId = uniqueId('user');
@@ -160,12 +151,12 @@ describe('RedisSessionStore: a client with its own ioredis keyPrefix', () => {
       expect(await store.delete(first.id)).toBe(true);
       const lease = await adapters.jobLock.acquire('job', 5_000);
       expect(await lease?.renew(5_000)).toBe(true);
-      expect(await admin.exists(`${prefix}app:lkr:lock:job`)).toBe(1);
+      expect(await shared.admin.exists(`${prefix}app:lkr:lock:job`)).toBe(1);
       await lease?.release();
       // Nothing was written outside the client's prefix, and the indexes agree.
-      const stray = (await admin.keys(`${prefix}lkr:*`)).length;
+      const stray = (await shared.admin.keys(`${prefix}lkr:*`)).length;
       expect(stray).toBe(0);
-      expect(await findInconsistencies(admin, `${prefix}app:lkr:`)).toEqual([]);
+      expect(await findInconsistencies(shared.admin, `${prefix}app:lkr:`)).toEqual([]);
     } finally {
       await adapters.close();
       client.disconnect();
@@ -189,7 +180,7 @@ describe('RedisSessionStore: races across connections', () => {
     const winner = (won[0] as PromiseFulfilledResult<ReplaySession>).value;
     const rejected = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
     expect(rejected.reason.details).toEqual({ sessionId: winner.id });
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 
   it('community limit 4 under 40 racing users, then 2 freed slots under 20 more: 4, then exactly 2', async () => {
@@ -211,8 +202,8 @@ describe('RedisSessionStore: races across connections', () => {
     await stores[1]!.transition(winners[1]!.id, LIVE, 'failed', { endedAt: new Date(), error: 'x' });
     const second = await race(20);
     expect(second.filter((r) => r.status === 'fulfilled')).toHaveLength(2);
-    expect(await admin.scard(`${prefix}community-live:${keyPart(communityId)}`)).toBe(4);
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await shared.admin.scard(`${prefix}community-live:${keyPart(communityId)}`)).toBe(4);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 
   it('webhook, user stop, reconciliation and heal racing on shared sessions keep every index consistent', async () => {
@@ -259,7 +250,7 @@ describe('RedisSessionStore: races across connections', () => {
         expect(['ALREADY_ACTIVE', 'LIMIT_REACHED']).toContain((result.reason as { code: string }).code);
       }
     }
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
     const live = (await stores[0]!.listByStatus(LIVE)).filter((s) => s.communityId === communityId);
     expect(live.length).toBeLessThanOrEqual(4 + users.length); // heals may exceed the limit, users may not
     for (const user of users) {
@@ -278,28 +269,28 @@ describe('RedisSessionStore: expiry of ended sessions', () => {
     await store.transition(session.id, ['starting'], 'active');
     const endedAt = new Date();
     await store.transition(session.id, LIVE, 'stopped', { endedAt, endReason: 'user' });
-    const pttl = await admin.pttl(`${prefix}session:${session.id}`);
+    const pttl = await shared.admin.pttl(`${prefix}session:${session.id}`);
     expect(pttl).toBeGreaterThan(0);
     expect(pttl).toBeLessThanOrEqual(1_000);
-    expect(await admin.pttl(`${prefix}egress:${keyPart(egressId)}`)).toBeGreaterThan(0);
+    expect(await shared.admin.pttl(`${prefix}egress:${keyPart(egressId)}`)).toBeGreaterThan(0);
     // A later patch does not extend the expiry.
     await store.patch(session.id, ['stopped'], { missedSightings: 3 });
-    expect(await admin.pttl(`${prefix}session:${session.id}`)).toBeLessThanOrEqual(pttl);
+    expect(await shared.admin.pttl(`${prefix}session:${session.id}`)).toBeLessThanOrEqual(pttl);
 
     await sleep(1_300);
     expect(await store.get(session.id)).toBeNull();
     expect(await store.findByEgressId(egressId)).toBeNull();
-    expect(await admin.exists(`${prefix}egress:${keyPart(egressId)}`)).toBe(0);
+    expect(await shared.admin.exists(`${prefix}egress:${keyPart(egressId)}`)).toBe(0);
     // Index entries outlive the hash until a listing prunes them.
-    expect(await admin.zscore(`${prefix}ended`, session.id)).not.toBeNull();
+    expect(await shared.admin.zscore(`${prefix}ended`, session.id)).not.toBeNull();
     const ended = await store.listEndedBefore(new Date(Date.now() + 60_000));
     expect(ended.map((s) => s.id)).not.toContain(session.id);
-    expect(await admin.zscore(`${prefix}ended`, session.id)).toBeNull();
+    expect(await shared.admin.zscore(`${prefix}ended`, session.id)).toBeNull();
     expect((await store.listByStatus(['stopped'])).map((s) => s.id)).not.toContain(session.id);
-    expect(await admin.zscore(`${prefix}status:stopped`, session.id)).toBeNull();
+    expect(await shared.admin.zscore(`${prefix}status:stopped`, session.id)).toBeNull();
     // The user is free, and nothing dangles.
     expect((await store.create(newSessionInput({ userId: session.userId }))).status).toBe('starting');
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 
   it('defaults to 7 days, keeps sessions forever with null, and a heal removes the expiry', async () => {
@@ -307,18 +298,18 @@ describe('RedisSessionStore: expiry of ended sessions', () => {
     const forever = instance({ endedSessionTtlSeconds: null });
     const a = await byDefault.create(newSessionInput());
     await byDefault.transition(a.id, LIVE, 'stopped', { endedAt: new Date() });
-    const ttl = await admin.ttl(`${prefix}session:${a.id}`);
+    const ttl = await shared.admin.ttl(`${prefix}session:${a.id}`);
     expect(ttl).toBeGreaterThan(7 * 24 * 3600 - 60);
     expect(ttl).toBeLessThanOrEqual(7 * 24 * 3600);
     const healed = await byDefault.transition(a.id, ['stopped'], 'active', { endedAt: null });
     expect(healed?.status).toBe('active');
-    expect(await admin.ttl(`${prefix}session:${a.id}`)).toBe(-1);
-    expect(await admin.zscore(`${prefix}ended`, a.id)).toBeNull();
+    expect(await shared.admin.ttl(`${prefix}session:${a.id}`)).toBe(-1);
+    expect(await shared.admin.zscore(`${prefix}ended`, a.id)).toBeNull();
 
     const b = await forever.create(newSessionInput());
     await forever.transition(b.id, LIVE, 'failed', { endedAt: new Date(), error: 'x' });
-    expect(await admin.ttl(`${prefix}session:${b.id}`)).toBe(-1);
-    expect(await findInconsistencies(admin, prefix)).toEqual([]);
+    expect(await shared.admin.ttl(`${prefix}session:${b.id}`)).toBe(-1);
+    expect(await findInconsistencies(shared.admin, prefix)).toEqual([]);
   });
 });
 
@@ -357,7 +348,7 @@ describe('RedisSessionStore: validation', () => {
     expect(() => createRedisAdapters({ url: REDIS_URL, keyPrefix: 'a*b' })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
-    expect(() => new RedisSessionStore(admin, { endedSessionTtlSeconds: 0 })).toThrow(
+    expect(() => new RedisSessionStore(shared.admin, { endedSessionTtlSeconds: 0 })).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID' }),
     );
   });

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import net from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { FAIL_FAST_OPTIONS } from '../connection.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -342,4 +343,43 @@ export class ThrowawayCluster {
       }
     }
   }
+}
+
+export interface SharedRedisFixture {
+  /** This test file's key prefix (cleaned after the file). */
+  readonly prefix: string;
+  /** A plain connection for reading what reached Redis (ready once the file's tests run). */
+  readonly admin: Redis;
+  /** Registers adapters so they are closed after the file; returns them. */
+  track<T extends { close(): Promise<void> }>(adapters: T): T;
+}
+
+/**
+ * The shared Redis for one test file: a unique prefix, an admin connection opened before the
+ * tests, and after them the prefix's keys deleted (first, so a slow close cannot leave data
+ * behind) and every tracked adapter closed.
+ */
+export function useSharedRedis(name: string): SharedRedisFixture {
+  const prefix = uniquePrefix(name);
+  const opened: Array<{ close(): Promise<void> }> = [];
+  let admin: Redis | undefined;
+  beforeAll(async () => {
+    admin = await connectSharedRedis();
+  });
+  afterAll(async () => {
+    if (admin) await deletePrefix(admin, prefix);
+    await Promise.allSettled(opened.map((adapters) => adapters.close()));
+    admin?.disconnect();
+  });
+  return {
+    prefix,
+    get admin(): Redis {
+      if (!admin) throw new Error('the admin connection opens in beforeAll; use it inside a test');
+      return admin;
+    },
+    track(adapters) {
+      opened.push(adapters);
+      return adapters;
+    },
+  };
 }
