@@ -53,6 +53,12 @@ export const replayConfigSchema = z.object({
   segmentSweepIntervalSeconds: z.number().positive().default(60),
   ffmpegPath: z.string().min(1).optional(),
   ffprobePath: z.string().min(1).optional(),
+  /**
+   * Saves from per-segment fMP4 fragments cached in `<clipsDir>/.fragments` (byte copy instead
+   * of remuxing the range). Off by default while it is being measured; cuts it cannot do fall
+   * back to the full remux.
+   */
+  fragmentCache: z.boolean().default(false),
 });
 
 export type ReplayConfigInput = z.input<typeof replayConfigSchema>;

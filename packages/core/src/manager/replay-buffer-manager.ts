@@ -1,8 +1,9 @@
+import path from 'node:path';
 import EventEmitter from 'eventemitter3';
 import { parseReplayConfig, type ReplayConfig, type ReplayConfigInput } from '../config.js';
 import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
-import { FfmpegMediaPipeline } from '../media/index.js';
+import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
 import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memory/index.js';
 import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ByteRange, ClipStorage } from '../ports/clip-storage.js';
@@ -141,7 +142,13 @@ export class ReplayBufferManager {
       storage: options.storage ?? new LocalClipStorage(this.config.clipsDir),
       media:
         options.media ??
-        new FfmpegMediaPipeline({ ffmpegPath: this.config.ffmpegPath, ffprobePath: this.config.ffprobePath }),
+        new FfmpegMediaPipeline({
+          ffmpegPath: this.config.ffmpegPath,
+          ffprobePath: this.config.ffprobePath,
+          ...(this.config.fragmentCache
+            ? { fragmentCacheDir: path.join(this.config.clipsDir, FRAGMENT_CACHE_DIR) }
+            : {}),
+        }),
       notifier: options.notifier ?? new InProcessNotifier(),
       jobLock: options.jobLock ?? new InProcessJobLock(),
       segmentProber: createSegmentProber(

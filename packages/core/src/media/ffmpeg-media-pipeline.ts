@@ -6,6 +6,13 @@ import { DEFAULT_GAP_TOLERANCE_MS } from '../segments/segment-index.js';
 import { createSegmentProber, type SegmentProbe, type SegmentProber } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
 import { ProcessFailure, resolveFfmpegPath, resolveFfprobePath, runForText } from './binaries.js';
+import { FragmentCache, remuxToFragments } from './fragment-cache.js';
+import {
+  assertSameDecoderConfig,
+  type ClipPart,
+  type WrittenClip,
+  writeFragmentClip,
+} from './fragment-clip-writer.js';
 import { type FfprobeJson, ffprobeJson, sha256File, toMediaProbe } from './probe.js';
 import { runFfmpeg } from './run-ffmpeg.js';
 
@@ -21,7 +28,19 @@ export interface FfmpegMediaPipelineOptions {
   encoderPreset?: string;
   /** Segment prober (frame and keyframe times); defaults to a cached ffprobe prober. */
   prober?: SegmentProber;
+  /**
+   * Turns on the fragment cut: each segment is remuxed once to fragmented MP4 and cached in
+   * this directory (absolute; owned by the cache), and a save joins cached fragments instead
+   * of remuxing the whole range. Off by default. Cuts it cannot do (gaps, B-frames, parts
+   * that do not fit one moov) fall back to the full remux.
+   */
+  fragmentCacheDir?: string;
+  /** A FragmentCache to use instead of one made from `fragmentCacheDir` (e.g. shared or observed). */
+  fragmentCache?: FragmentCache;
 }
+
+/** How often at most a fragment cut starts a background sweep of the fragment cache. */
+const FRAGMENT_SWEEP_INTERVAL_MS = 60_000;
 
 /** Frames closer than this (seconds) to a bound count as on it (PROGRAM-DATE-TIME has ms). */
 const EPS = 0.0005;
@@ -70,12 +89,20 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   private readonly ffprobePath: string;
   private readonly preset: string;
   private readonly prober: SegmentProber;
+  /** The fragment cache when the fragment cut is on (warm it as segments complete). */
+  readonly fragmentCache: FragmentCache | null;
+  private lastSweepMs = 0;
 
   constructor(options: FfmpegMediaPipelineOptions = {}) {
     this.ffmpegPath = resolveFfmpegPath(options.ffmpegPath);
     this.ffprobePath = resolveFfprobePath(options.ffprobePath);
     this.preset = options.encoderPreset ?? 'superfast';
     this.prober = options.prober ?? createSegmentProber({ ffprobePath: this.ffprobePath });
+    this.fragmentCache =
+      options.fragmentCache ??
+      (options.fragmentCacheDir
+        ? new FragmentCache({ dir: options.fragmentCacheDir, ffmpegPath: this.ffmpegPath })
+        : null);
   }
 
   async probe(filePath: string): Promise<MediaProbe> {
@@ -159,60 +186,97 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       }
       progress(0.15);
 
-      // 2. Stream-copy each run and mux the MP4.
-      const mux = (seconds: number) => progress(0.15 + 0.75 * Math.min(1, seconds / totalSeconds));
-      if (plans.length === 1) {
-        const plan = plans[0]!;
-        await this.muxRun(plan, heads.get(plan), source, request.outputPath, 'mp4', signal, mux);
-      } else {
-        let doneSeconds = 0;
-        const lines = ['ffconcat version 1.0'];
-        for (const [i, plan] of plans.entries()) {
-          const runPath = path.join(scratch, `run_${i}.ts`);
-          const runSeconds = plan.lastPts + plan.frameDuration - plan.firstPts;
-          await this.muxRun(plan, heads.get(plan), source, runPath, 'mpegts', signal, (s) =>
-            mux((doneSeconds + Math.min(s, runSeconds)) * 0.8),
-          );
-          doneSeconds += runSeconds;
-          lines.push(`file 'run_${i}.ts'`, `duration ${runSeconds.toFixed(6)}`);
+      // 3. Probe and verify the result; hash it unless it was hashed while written.
+      const check = async (written: WrittenClip | null) => {
+        throwIfAborted(signal);
+        const outputJson = await ffprobeJson(this.ffprobePath, request.outputPath, signalOption(signal));
+        const probe = toMediaProbe(outputJson);
+        if (!(probe.durationSeconds > 0) || !probe.videoCodec) {
+          throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'ffmpeg produced a clip without video', {
+            details: { probe },
+          });
         }
-        const listPath = path.join(scratch, 'runs.ffconcat');
-        await writeFile(listPath, `${lines.join('\n')}\n`);
-        await runFfmpeg({
-          ffmpegPath: this.ffmpegPath,
-          cwd: scratch,
-          inputs: [{ url: listPath, options: ['-f', 'concat', '-safe', '0'] }],
-          outputOptions: [...mapAndCopy(source, 'mp4'), '-movflags', '+faststart', '-f', 'mp4'],
-          output: request.outputPath,
-          ...(signal ? { signal } : {}),
-          onTime: (s) => mux(totalSeconds * 0.8 + s * 0.2),
-        });
-      }
-      progress(0.9);
+        // Stream copy skips what it cannot parse: a damaged segment shows up as missing time
+        // (a frame held far longer than the frame rate allows) or a wrong length.
+        // Both read the finished file; run them side by side (the second read hits the page cache).
+        const [, hashed] = await Promise.all([
+          this.verifyFrames(request.outputPath, totalSeconds, first0(plans).frameDuration, signal),
+          written ?? sha256File(request.outputPath, signal),
+        ]);
+        return { probe, sha256: hashed.sha256, sizeBytes: hashed.sizeBytes };
+      };
 
-      // 3. Probe and hash the result (streamed from disk).
-      throwIfAborted(signal);
-      const outputJson = await ffprobeJson(this.ffprobePath, request.outputPath, signalOption(signal));
-      const probe = toMediaProbe(outputJson);
-      if (!(probe.durationSeconds > 0) || !probe.videoCodec) {
-        throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'ffmpeg produced a clip without video', {
-          details: { probe },
-        });
+      // 2a. The fragment cut: cached per-segment fragments joined by byte copy.
+      let outcome: (Awaited<ReturnType<typeof check>> & { path: 'fragments' | 'remux' }) | null = null;
+      let fallbackReason: string | undefined;
+      const single = plans.length === 1 ? plans[0]! : null;
+      if (this.fragmentCache && single && !bFrames) {
+        try {
+          const written = await this.writeFromFragments(
+            this.fragmentCache,
+            single,
+            heads.get(single),
+            source,
+            request.outputPath,
+            scratch,
+            signal,
+            (fraction) => progress(0.15 + 0.75 * fraction),
+          );
+          progress(0.9);
+          outcome = { ...(await check(written)), path: 'fragments' };
+        } catch (error) {
+          if (signal?.aborted || (error instanceof ProcessFailure && error.aborted)) throw error;
+          // Correctness first: anything unexpected falls back to the full remux.
+          fallbackReason = error instanceof Error ? error.message : String(error);
+          await rm(request.outputPath, { force: true });
+        }
+        this.maybeSweep();
+      } else if (this.fragmentCache) {
+        fallbackReason = bFrames ? 'the source has B-frames' : 'the range spans a gap';
       }
-      // Stream copy skips what it cannot parse: a damaged segment shows up as missing time
-      // (a frame held far longer than the frame rate allows) or a wrong length.
-      // Both read the finished file; run them side by side (the second read hits the page cache).
-      const [, { sha256, sizeBytes }] = await Promise.all([
-        this.verifyFrames(request.outputPath, totalSeconds, first0(plans).frameDuration, signal),
-        sha256File(request.outputPath, signal),
-      ]);
+
+      if (!outcome) {
+        // 2b. Stream-copy each run and mux the MP4.
+        const mux = (seconds: number) => progress(0.15 + 0.75 * Math.min(1, seconds / totalSeconds));
+        if (plans.length === 1) {
+          const plan = plans[0]!;
+          await this.muxRun(plan, heads.get(plan), source, request.outputPath, 'mp4', signal, mux);
+        } else {
+          let doneSeconds = 0;
+          const lines = ['ffconcat version 1.0'];
+          for (const [i, plan] of plans.entries()) {
+            const runPath = path.join(scratch, `run_${i}.ts`);
+            const runSeconds = plan.lastPts + plan.frameDuration - plan.firstPts;
+            await this.muxRun(plan, heads.get(plan), source, runPath, 'mpegts', signal, (s) =>
+              mux((doneSeconds + Math.min(s, runSeconds)) * 0.8),
+            );
+            doneSeconds += runSeconds;
+            lines.push(`file 'run_${i}.ts'`, `duration ${runSeconds.toFixed(6)}`);
+          }
+          const listPath = path.join(scratch, 'runs.ffconcat');
+          await writeFile(listPath, `${lines.join('\n')}\n`);
+          await runFfmpeg({
+            ffmpegPath: this.ffmpegPath,
+            cwd: scratch,
+            inputs: [{ url: listPath, options: ['-f', 'concat', '-safe', '0'] }],
+            outputOptions: [...mapAndCopy(source, 'mp4'), '-movflags', '+faststart', '-f', 'mp4'],
+            output: request.outputPath,
+            ...(signal ? { signal } : {}),
+            onTime: (s) => mux(totalSeconds * 0.8 + s * 0.2),
+          });
+        }
+        progress(0.9);
+        outcome = { ...(await check(null)), path: 'remux' };
+      }
       progress(1);
       const first = plans[0]!;
       const last = plans.at(-1)!;
       return {
-        sha256,
-        sizeBytes,
-        probe,
+        sha256: outcome.sha256,
+        sizeBytes: outcome.sizeBytes,
+        probe: outcome.probe,
+        path: outcome.path,
+        ...(fallbackReason && outcome.path === 'remux' ? { fragmentFallbackReason: fallbackReason } : {}),
         actualStartMs: first.anchorWallMs + (first.firstPts - first.anchorPts) * 1000,
         actualEndMs: last.anchorWallMs + (last.lastPts + last.frameDuration - last.anchorPts) * 1000,
       };
@@ -230,6 +294,75 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       // Only the workDir itself, and only if empty: a parent we created may be shared.
       if (createdWorkDir) await rmdir(request.workDir).catch(() => undefined);
     }
+  }
+
+  /**
+   * Writes the run from fragments: the first segment (or the re-encoded head) and the last
+   * segment are remuxed on the spot with their cut points, every segment between them comes
+   * from the fragment cache (remuxed now if it is not there yet), and the parts are joined by
+   * writeFragmentClip. Throws FragmentJoinError when the parts do not fit one moov.
+   */
+  private async writeFromFragments(
+    cache: FragmentCache,
+    plan: RunPlan,
+    headPath: string | undefined,
+    source: SourceInfo,
+    outputPath: string,
+    scratch: string,
+    signal: AbortSignal | undefined,
+    onFraction: (fraction: number) => void,
+  ): Promise<WrittenClip> {
+    const segments = plan.segments;
+    const endSeconds = plan.endPts - EPS;
+    const edge = (
+      input: string,
+      name: string,
+      fromSeconds: number | undefined,
+      toSeconds: number | undefined,
+    ) =>
+      remuxToFragments({
+        ffmpegPath: this.ffmpegPath,
+        input,
+        scratchPath: path.join(scratch, name),
+        withAudio: source.audio !== null,
+        ...(fromSeconds !== undefined ? { fromSeconds } : {}),
+        ...(toSeconds !== undefined ? { toSeconds } : {}),
+        ...signalOption(signal),
+      });
+    const steps = segments.length + 1;
+    const parts: ClipPart[] = [];
+    // The head holds the frames from firstPts (and up to the end when it is the only segment).
+    // ffmpeg's output -ss moves the head's times back by the start; say so to the writer.
+    parts.push({
+      ...(await edge(
+        headPath ?? segments[0]!.path,
+        'first.mp4',
+        plan.firstPts,
+        segments.length === 1 ? endSeconds : undefined,
+      )),
+      shiftSeconds: Number(plan.firstPts.toFixed(6)),
+    });
+    onFraction(1 / steps);
+    for (const [i, segment] of segments.slice(1, -1).entries()) {
+      parts.push(await cache.get(segment, signal));
+      // A re-encoded head whose parameter sets differ is known now: stop before the tail.
+      if (i === 0) assertSameDecoderConfig(parts[0]!.init, parts[1]!.init);
+      onFraction((i + 2) / steps);
+    }
+    if (segments.length > 1) {
+      parts.push(await edge(segments.at(-1)!.path, 'last.mp4', undefined, endSeconds));
+    }
+    onFraction((steps - 1) / steps);
+    return writeFragmentClip(parts, outputPath, { originSeconds: plan.firstPts, ...signalOption(signal) });
+  }
+
+  /** Drops cached fragments of segments that left the buffer, now and then, in the background. */
+  private maybeSweep(): void {
+    const cache = this.fragmentCache;
+    const now = Date.now();
+    if (!cache || now - this.lastSweepMs < FRAGMENT_SWEEP_INTERVAL_MS) return;
+    this.lastSweepMs = now;
+    cache.sweep().catch(() => undefined);
   }
 
   private async verifyFrames(

@@ -36,6 +36,13 @@ export interface CutResult {
   /** Wall-clock range the output really covers, epoch ms. */
   actualStartMs: number;
   actualEndMs: number;
+  /**
+   * How the clip was made, when the pipeline says: `fragments` (cached per-segment fMP4
+   * fragments joined by byte copy) or `remux` (the whole range remuxed at save time).
+   */
+  path?: 'fragments' | 'remux';
+  /** Why the fragment cut was not used, when it was on but fell back to the remux. */
+  fragmentFallbackReason?: string;
 }
 
 /** Media operations on LiveKit segments (fluent-ffmpeg in production). */

@@ -15,6 +15,7 @@ import {
   parsePlaylist,
   type QuotaLedger,
   ReplayBufferManager,
+  type ReplayConfigInput,
   type ReplaySession,
   type SessionStore,
 } from '@livekit-replay/core';
@@ -42,6 +43,8 @@ export interface ManagerCaptureSuiteOptions {
    * [10, 30, 60]; each costs one remux, so database runs may check fewer.
    */
   durations?: number[];
+  /** Extra manager configuration (e.g. `{ fragmentCache: true }`), over the suite's own. */
+  config?: Partial<ReplayConfigInput>;
 }
 
 const FPS = 10;
@@ -112,6 +115,7 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
           clipsDir,
           defaultQuality: '720p',
           maxCaptureSeconds: 300,
+          ...options.config,
         },
         sessions: stores.sessions,
         clips: stores.clips,
