@@ -6,10 +6,13 @@ import { DEFAULT_GAP_TOLERANCE_MS } from '../segments/segment-index.js';
 import { createSegmentProber, type SegmentProbe, type SegmentProber } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
 import { ProcessFailure, resolveFfmpegPath, resolveFfprobePath, runForText } from './binaries.js';
-import { FragmentCache, remuxToFragments } from './fragment-cache.js';
+import { type CachedFragment, FragmentCache, remuxToFragments } from './fragment-cache.js';
 import {
   assertSameDecoderConfig,
   type ClipPart,
+  DecoderConfigMismatchError,
+  FragmentCacheColdError,
+  startsWithVideo,
   type WrittenClip,
   writeFragmentClip,
 } from './fragment-clip-writer.js';
@@ -37,6 +40,12 @@ export interface FfmpegMediaPipelineOptions {
   fragmentCacheDir?: string;
   /** A FragmentCache to use instead of one made from `fragmentCacheDir` (e.g. shared or observed). */
   fragmentCache?: FragmentCache;
+  /**
+   * A fragment cut remuxes at most this many uncached segments on the spot (default 3); with
+   * more, the cache is cold for that range (remuxing segment by segment costs ~10× one remux
+   * of the range), so the cut uses the full remux and caches the range in the background.
+   */
+  fragmentMaxColdSegments?: number;
 }
 
 /** How often at most a fragment cut starts a background sweep of the fragment cache. */
@@ -92,6 +101,12 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   /** The fragment cache when the fragment cut is on (warm it as segments complete). */
   readonly fragmentCache: FragmentCache | null;
   private lastSweepMs = 0;
+  private readonly maxColdSegments: number;
+  /**
+   * Buffers (segment directories) whose re-encoded heads did not match the source's parameter
+   * sets: accurate cuts with a head skip the fragment attempt there (one encoder per buffer).
+   */
+  private readonly headMismatch = new Set<string>();
 
   constructor(options: FfmpegMediaPipelineOptions = {}) {
     this.ffmpegPath = resolveFfmpegPath(options.ffmpegPath);
@@ -103,6 +118,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       (options.fragmentCacheDir
         ? new FragmentCache({ dir: options.fragmentCacheDir, ffmpegPath: this.ffmpegPath })
         : null);
+    this.maxColdSegments = options.fragmentMaxColdSegments ?? 3;
   }
 
   async probe(filePath: string): Promise<MediaProbe> {
@@ -147,6 +163,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
     const progress = monotonicProgress(request.onProgress);
     let createdWorkDir: string | undefined;
     let scratch: string | undefined;
+    let warmAfter: Segment[] | null = null;
     try {
       throwIfAborted(signal);
       await assertSegmentsPresent(request.segments);
@@ -210,7 +227,10 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       let outcome: (Awaited<ReturnType<typeof check>> & { path: 'fragments' | 'remux' }) | null = null;
       let fallbackReason: string | undefined;
       const single = plans.length === 1 ? plans[0]! : null;
-      if (this.fragmentCache && single && !bFrames) {
+      const buffer = path.dirname(request.segments[0]!.path);
+      const knownMismatch =
+        single?.head != null && single.segments.length > 1 && this.headMismatch.has(buffer);
+      if (this.fragmentCache && single && !bFrames && !knownMismatch) {
         try {
           const written = await this.writeFromFragments(
             this.fragmentCache,
@@ -228,11 +248,21 @@ export class FfmpegMediaPipeline implements MediaPipeline {
           if (signal?.aborted || (error instanceof ProcessFailure && error.aborted)) throw error;
           // Correctness first: anything unexpected falls back to the full remux.
           fallbackReason = error instanceof Error ? error.message : String(error);
+          if (error instanceof DecoderConfigMismatchError && single.head) {
+            if (this.headMismatch.size >= 1000) this.headMismatch.clear();
+            this.headMismatch.add(buffer);
+          }
+          // Cached after this cut is done, so the two do not compete for the CPU.
+          if (error instanceof FragmentCacheColdError) warmAfter = error.segments;
           await rm(request.outputPath, { force: true });
         }
         this.maybeSweep();
       } else if (this.fragmentCache) {
-        fallbackReason = bFrames ? 'the source has B-frames' : 'the range spans a gap';
+        fallbackReason = bFrames
+          ? 'the source has B-frames'
+          : knownMismatch
+            ? 'the parts have different decoder configurations (re-encoded heads of this buffer did not match before)'
+            : 'the range spans a gap';
       }
 
       if (!outcome) {
@@ -293,6 +323,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
       // Only the workDir itself, and only if empty: a parent we created may be shared.
       if (createdWorkDir) await rmdir(request.workDir).catch(() => undefined);
+      if (warmAfter && !signal?.aborted) void this.fragmentCache?.warmInBackground(warmAfter);
     }
   }
 
@@ -314,6 +345,9 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   ): Promise<WrittenClip> {
     const segments = plan.segments;
     const endSeconds = plan.endPts - EPS;
+    let cold = 0;
+    for (const segment of segments.slice(1, -1)) if (!(await cache.has(segment))) cold++;
+    if (cold > this.maxColdSegments) throw new FragmentCacheColdError(segments, cold);
     const edge = (
       input: string,
       name: string,
@@ -331,25 +365,47 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       });
     const steps = segments.length + 1;
     const parts: ClipPart[] = [];
-    // The head holds the frames from firstPts (and up to the end when it is the only segment).
-    // ffmpeg's output -ss moves the head's times back by the start; say so to the writer.
-    parts.push({
-      ...(await edge(
-        headPath ?? segments[0]!.path,
-        'first.mp4',
-        plan.firstPts,
-        segments.length === 1 ? endSeconds : undefined,
-      )),
-      shiftSeconds: Number(plan.firstPts.toFixed(6)),
-    });
+    // A whole segment comes from the cache as is: the head when the cut starts on its first
+    // frame (no re-encode) and no other track starts before the video, the tail when the cut
+    // keeps its last frame. Else it is remuxed now with its cut point.
+    const near = (a: number | undefined, b: number) => a !== undefined && Math.abs(a - b) < 1e-6;
+    let cachedHead: CachedFragment | null = null;
+    if (!headPath && segments.length > 1) {
+      const probe = await this.prober(segments[0]!.path, signal);
+      if (near(probe.framePtsSeconds[0], plan.firstPts)) {
+        const cached = await cache.get(segments[0]!, signal);
+        if (await startsWithVideo(cached)) cachedHead = cached;
+      }
+    }
+    let tailWhole = false;
+    if (segments.length > 1) {
+      const probe = await this.prober(segments.at(-1)!.path, signal);
+      tailWhole = near(probe.framePtsSeconds.at(-1), plan.lastPts);
+    }
+    if (cachedHead) {
+      parts.push(cachedHead);
+    } else {
+      // The head holds the frames from firstPts (and up to the end when it is the only segment).
+      // ffmpeg's output -ss moves the head's times back by the start; say so to the writer.
+      parts.push({
+        ...(await edge(
+          headPath ?? segments[0]!.path,
+          'first.mp4',
+          plan.firstPts,
+          segments.length === 1 ? endSeconds : undefined,
+        )),
+        shiftSeconds: Number(plan.firstPts.toFixed(6)),
+      });
+    }
     onFraction(1 / steps);
-    for (const [i, segment] of segments.slice(1, -1).entries()) {
+    const middle = segments.slice(1, tailWhole ? undefined : -1);
+    for (const [i, segment] of middle.entries()) {
       parts.push(await cache.get(segment, signal));
-      // A re-encoded head whose parameter sets differ is known now: stop before the tail.
+      // A re-encoded head whose parameter sets differ is known now: stop before the rest.
       if (i === 0) assertSameDecoderConfig(parts[0]!.init, parts[1]!.init);
       onFraction((i + 2) / steps);
     }
-    if (segments.length > 1) {
+    if (segments.length > 1 && !tailWhole) {
       parts.push(await edge(segments.at(-1)!.path, 'last.mp4', undefined, endSeconds));
     }
     onFraction((steps - 1) / steps);

@@ -104,6 +104,7 @@ export class FragmentCache {
   private readonly ffmpegPath: string;
   private readonly running = new Map<string, Promise<CachedFragment>>();
   private tempCounter = 0;
+  private background: Promise<void> = Promise.resolve();
 
   constructor(options: FragmentCacheOptions) {
     if (!path.isAbsolute(options.dir)) throw new Error('FragmentCache needs an absolute directory');
@@ -127,6 +128,30 @@ export class FragmentCache {
       this.running.set(entry.init, job);
     }
     return signal ? raceAbort(job, signal) : job;
+  }
+
+  /** True when the segment (as it is on disk now) is cached. */
+  async has(segment: Segment): Promise<boolean> {
+    const info = await stat(segment.path).catch(() => null);
+    if (!info) return false;
+    const entry = this.entryPaths(segment, info.size, Math.floor(info.mtimeMs));
+    const found = await Promise.all([stat(entry.init), stat(entry.media)]).then(
+      () => true,
+      () => false,
+    );
+    return found;
+  }
+
+  /**
+   * Queues segments to be cached one at a time in the background (one ffmpeg at a time, so a
+   * burst of saves does not take every core). Resolves when this batch is done; never rejects.
+   */
+  warmInBackground(segments: Segment[]): Promise<void> {
+    const batch = this.background.then(async () => {
+      for (const segment of segments) await this.warm(segment);
+    });
+    this.background = batch;
+    return batch;
   }
 
   /** Remuxes a segment ahead of any save (e.g. when it completes); never rejects. */

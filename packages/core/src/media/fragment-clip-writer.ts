@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { open, readFile, rm } from 'node:fs/promises';
+import type { Segment } from '../segments/types.js';
 import {
   initSignature,
   Mp4LayoutError,
@@ -24,7 +25,29 @@ export interface WriteFragmentClipOptions {
 
 /** The parts cannot be joined into one file with one moov; use another way to cut. */
 export class FragmentJoinError extends Error {
-  override readonly name = 'FragmentJoinError';
+  override readonly name: string = 'FragmentJoinError';
+}
+
+/** The parts' init segments describe different decoder setups (e.g. a re-encoded head's SPS/PPS). */
+export class DecoderConfigMismatchError extends FragmentJoinError {
+  override readonly name: string = 'DecoderConfigMismatchError';
+  constructor() {
+    super('the parts have different decoder configurations (init segments differ)');
+  }
+}
+
+/** Too many segments of the range are not cached yet for the fragment cut to pay. */
+export class FragmentCacheColdError extends FragmentJoinError {
+  override readonly name: string = 'FragmentCacheColdError';
+  /** `segments`: the whole range, to cache for the next save. */
+  constructor(
+    readonly segments: Segment[],
+    coldCount: number,
+  ) {
+    super(
+      `the fragment cache is cold for this range (${coldCount} of ${segments.length} segments not cached yet)`,
+    );
+  }
 }
 
 export interface WrittenClip {
@@ -133,8 +156,41 @@ export async function writeFragmentClip(
   }
 }
 
-const differentConfigs = () =>
-  new FragmentJoinError('the parts have different decoder configurations (init segments differ)');
+/**
+ * True when no track of the part's first fragment starts before its video (so the part can
+ * open a clip without cutting). False when it cannot tell.
+ */
+export async function startsWithVideo(part: ClipPart): Promise<boolean> {
+  try {
+    let moof: Buffer;
+    if ('media' in part) {
+      moof = part.media.subarray(0, part.media.readUInt32BE(0));
+    } else {
+      const file = await open(part.mediaPath, 'r');
+      try {
+        const head = Buffer.alloc(8);
+        await file.read(head, 0, 8, 0);
+        if (head.toString('latin1', 4, 8) !== 'moof') return false;
+        moof = Buffer.alloc(head.readUInt32BE(0));
+        const { bytesRead } = await file.read(moof, 0, moof.length, 0);
+        if (bytesRead !== moof.length) return false;
+      } finally {
+        await file.close();
+      }
+    }
+    const tracks = trackInfo(part.init);
+    const times = moofFields(moof).decodeTimes.map((f) => {
+      const track = tracks.get(f.trackId);
+      return { video: track?.handler === 'vide', seconds: Number(f.value) / (track?.timescale ?? 1) };
+    });
+    const video = times.find((t) => t.video);
+    return video !== undefined && times.every((t) => t.seconds >= video.seconds - 1e-9);
+  } catch {
+    return false;
+  }
+}
+
+const differentConfigs = () => new DecoderConfigMismatchError();
 
 /** Throws FragmentJoinError unless two init parts describe the same tracks and decoder setup. */
 export function assertSameDecoderConfig(a: Buffer, b: Buffer): void {

@@ -39,7 +39,11 @@ beforeAll(async () => {
   });
   snapshot = await readSegmentIndex(fx.layout);
   cache = new FragmentCache({ dir: path.join(root, 'clips', '.fragments') });
-  pipeline = new FfmpegMediaPipeline({ fragmentCache: cache });
+  // Fill every miss on the spot: these tests check the fragment cut itself.
+  pipeline = new FfmpegMediaPipeline({
+    fragmentCache: cache,
+    fragmentMaxColdSegments: Number.POSITIVE_INFINITY,
+  });
 });
 
 afterAll(async () => {
@@ -173,6 +177,7 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
 
   it('accurate 10 s and 30 s from mid-segment: the re-encoded head cannot share the moov, so the remux makes it', async () => {
     // The x264 head's SPS/PPS differ from the source's: one avcC cannot describe both.
+    const before = { ...cache.stats };
     for (const [name, frame, seconds] of [
       ['accurate-10s-mid', 40, 10],
       ['accurate-30s-mid', 100, 30],
@@ -184,6 +189,8 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
       expect(run.result.fragmentFallbackReason).toMatch(/decoder configurations/);
       await checkClip(name, run, startMs, endMs, startMs);
     }
+    // The second cut knew from the first that heads of this buffer do not fit: it did not try.
+    expect(cache.stats.hits + cache.stats.remuxes - before.hits - before.remuxes).toBe(1);
   });
 
   it('fast 10 s and 30 s: start snapped to the keyframe, fragments path', async () => {
@@ -202,6 +209,22 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
     }
   });
 
+  it('the last 20 s of the buffer from a keyframe: every segment comes from the cache as is', async () => {
+    const startMs = fx.segments[9]!.startMs;
+    const endMs = snapshot.endMs!;
+    const selected = selectSegments(snapshot, { startMs, endMs });
+    if (!selected.ok) throw new Error(selected.message);
+    for (const s of selected.selection.segments) expect(await cache.warm(s)).toBe(true);
+    const before = { ...cache.stats };
+    const run = await cut('last-20s', startMs, endMs, 'fast');
+    expect(run.result.fragmentFallbackReason ?? 'none').toBe('none');
+    expect(run.result.path).toBe('fragments');
+    // No segment remuxed at save time: head and tail whole, straight from the cache.
+    expect(cache.stats.remuxes).toBe(before.remuxes);
+    expect(cache.stats.hits - before.hits).toBe(selected.selection.segments.length);
+    await checkClip('last-20s', run, startMs, endMs, startMs);
+  });
+
   it('a cut inside one segment is one part with both cut points', async () => {
     const s = fx.segments[6]!;
     const startMs = s.startMs + 300;
@@ -209,6 +232,25 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
     const run = await cut('one-segment', startMs, endMs, 'accurate');
     expect(run.result.path).toBe('fragments');
     await checkClip('one-segment', run, startMs, endMs, startMs);
+  });
+
+  it('a cold range is cut by the remux and cached in the background; the next save joins fragments', async () => {
+    const local = new FragmentCache({ dir: path.join(root, 'cache-cold') });
+    const lazy = new FfmpegMediaPipeline({ fragmentCache: local });
+    const startMs = fx.segments[5]!.startMs;
+    const endMs = startMs + 16_000;
+    const first = await cut('cold', startMs, endMs, 'fast', lazy);
+    expect(first.result.path).toBe('remux');
+    expect(first.result.fragmentFallbackReason).toMatch(/cold/);
+    await checkClip('cold', first, startMs, endMs, startMs);
+    await local.warmInBackground([]);
+    const remuxed = local.stats.remuxes;
+    expect(remuxed).toBeGreaterThan(3);
+    const second = await cut('cold-then-warm', startMs, endMs, 'fast', lazy);
+    expect(second.result.fragmentFallbackReason ?? 'none').toBe('none');
+    expect(second.result.path).toBe('fragments');
+    expect(local.stats.remuxes).toBe(remuxed);
+    await checkClip('cold-then-warm', second, startMs, endMs, startMs);
   });
 
   it('a range across a gap falls back to the remux', async () => {
