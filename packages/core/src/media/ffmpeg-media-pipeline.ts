@@ -631,6 +631,12 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       String(maxrate),
       '-bufsize',
       String(maxrate),
+      // Headers that do not depend on this content or its rate control (stitchable: PPS
+      // init QP 26) with the source's frame-rate timing (force-cfr: VUI from the frame rate,
+      // the timestamps still pass through), so the head's SPS/PPS can equal a
+      // rate-controlled source's and its fragments can share the source's moov.
+      '-x264-params',
+      'stitchable=1:force-cfr=1',
       ...colorOptions(v),
       ...(source.audio ? ['-c:a', 'copy'] : []),
       ...tsMuxOptions(source),

@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { readFrameStamps } from '../../../testing/src/frame-stamp.js';
+import { frameStampFilter, readFrameStamps } from '../../../testing/src/frame-stamp.js';
 import { isReplayBufferError } from '../errors.js';
 import { readSegmentIndex } from '../segments/segment-index.js';
 import { selectSegments } from '../segments/select.js';
@@ -58,8 +58,9 @@ async function cut(
   mode: 'accurate' | 'fast',
   using = pipeline,
   signal?: AbortSignal,
+  from: SegmentIndexSnapshot = snapshot,
 ) {
-  const selected = selectSegments(snapshot, { startMs, endMs });
+  const selected = selectSegments(from, { startMs, endMs });
   if (!selected.ok) throw new Error(selected.message);
   const workDir = path.join(root, `work-${name}`);
   const outputPath = path.join(root, `${name}.mp4`);
@@ -86,10 +87,12 @@ async function checkClip(
   startMs: number,
   endMs: number,
   expectedFirstMs: number,
+  media: { frameMs: number; fps: number } = fx,
 ) {
   const { result, outputPath, workDir, progress, ms } = run;
+  const frameMs = media.frameMs;
   const stamps = await readFrameStamps(outputPath, { referenceMs: startMs });
-  const steps = frameSteps(stamps, fx.frameMs);
+  const steps = frameSteps(stamps, frameMs);
   const first = stamps[0]!;
   const last = stamps.at(-1)!;
   const seconds = (endMs - expectedFirstMs) / 1000;
@@ -104,19 +107,19 @@ async function checkClip(
   expect(await decodeErrors(outputPath)).toBe('');
   expect(Math.abs(durationError)).toBeLessThanOrEqual(0.1);
   expect(first - expectedFirstMs).toBeGreaterThanOrEqual(-1);
-  expect(first - expectedFirstMs).toBeLessThanOrEqual(fx.frameMs + 1);
+  expect(first - expectedFirstMs).toBeLessThanOrEqual(frameMs + 1);
   expect(endMs - last).toBeGreaterThan(0);
-  expect(endMs - last).toBeLessThanOrEqual(fx.frameMs + 1);
+  expect(endMs - last).toBeLessThanOrEqual(frameMs + 1);
   expect(steps.increasing).toBe(true);
   expect(steps.irregular).toBe(0);
-  expect(stamps.length).toBe(Math.round((last - first) / fx.frameMs) + 1);
+  expect(stamps.length).toBe(Math.round((last - first) / frameMs) + 1);
   expect(Math.abs(result.actualStartMs - first)).toBeLessThanOrEqual(1);
-  expect(Math.abs(result.actualEndMs - (last + fx.frameMs))).toBeLessThanOrEqual(1);
+  expect(Math.abs(result.actualEndMs - (last + frameMs))).toBeLessThanOrEqual(1);
   expect(result.probe).toMatchObject({ width: WIDTH, height: HEIGHT, videoCodec: 'h264', audioCodec: 'aac' });
-  expect(result.probe.frameRate).toBeCloseTo(15, 1);
+  expect(result.probe.frameRate).toBeCloseTo(media.fps, 1);
   const starts = await streamStarts(outputPath);
   expect(starts.video).toBeCloseTo(0, 3);
-  expect(Math.abs(starts.audio - starts.video)).toBeLessThanOrEqual(fx.frameMs / 1000);
+  expect(Math.abs(starts.audio - starts.video)).toBeLessThanOrEqual(frameMs / 1000);
   const bytes = await readFile(outputPath);
   expect(result.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
   expect(result.sizeBytes).toBe(bytes.length);
@@ -232,6 +235,107 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
     const run = await cut('one-segment', startMs, endMs, 'accurate');
     expect(run.result.path).toBe('fragments');
     await checkClip('one-segment', run, startMs, endMs, startMs);
+  });
+
+  it('accurate from mid-segment on a rate-controlled source: the re-encoded head shares the moov', async () => {
+    // Encoded like the egress emulator (x264 ultrafast, zerolatency, bitrate-controlled,
+    // keyframes only at segment starts): the head's SPS/PPS come out identical to the source's.
+    const dir = path.join(root, 'abr');
+    await mkdir(dir);
+    const fps = 15;
+    const origin = ORIGIN + 100_000;
+    const counts = [30, 30, 30, 30, 30, 30, 30];
+    const cuts = counts.slice(0, -1).map((_, i) => ((30 * (i + 1)) / fps - 0.000001).toFixed(6));
+    const { execFile } = await import('node:child_process');
+    await new Promise<void>((resolve, reject) =>
+      execFile(
+        process.env.FFMPEG_PATH ?? 'ffmpeg',
+        [
+          '-v',
+          'error',
+          '-f',
+          'lavfi',
+          '-i',
+          `testsrc2=s=${WIDTH}x${HEIGHT}:r=${fps}`,
+          '-f',
+          'lavfi',
+          '-i',
+          'sine=frequency=440:sample_rate=48000',
+          '-filter_complex',
+          frameStampFilter({ originMs: origin, fps, inputLabel: '0:v', outputLabel: 'v' }),
+          '-map',
+          '[v]',
+          '-map',
+          '1:a',
+          '-frames:v',
+          String(counts.reduce((x, y) => x + y, 0)),
+          '-c:v',
+          'libx264',
+          '-preset',
+          'ultrafast',
+          '-tune',
+          'zerolatency',
+          '-pix_fmt',
+          'yuv420p',
+          '-g',
+          '100000',
+          '-sc_threshold',
+          '0',
+          '-force_key_frames',
+          cuts.join(','),
+          '-b:v',
+          '800k',
+          '-maxrate',
+          '800k',
+          '-bufsize',
+          '1600k',
+          '-c:a',
+          'aac',
+          '-b:a',
+          '64k',
+          '-f',
+          'segment',
+          '-segment_times',
+          cuts.join(','),
+          '-segment_format',
+          'mpegts',
+          '-reset_timestamps',
+          '0',
+          path.join(dir, 'abr_%05d.ts'),
+        ],
+        (error) => (error ? reject(error) : resolve()),
+      ),
+    );
+    const segments: Segment[] = [];
+    let frame = 0;
+    for (const [i, frames] of counts.entries()) {
+      const name = `abr_${String(i).padStart(5, '0')}.ts`;
+      const file = path.join(dir, name);
+      segments.push({
+        name,
+        path: file,
+        sequence: i,
+        startMs: Math.round(origin + (frame * 1000) / fps),
+        durationSeconds: frames / fps,
+        sizeBytes: (await stat(file)).size,
+        timing: 'playlist',
+      });
+      frame += frames;
+    }
+    const last = segments.at(-1)!;
+    const abr: SegmentIndexSnapshot = {
+      segments,
+      gaps: [],
+      ended: true,
+      startMs: segments[0]!.startMs,
+      endMs: last.startMs + last.durationSeconds * 1000,
+    };
+    const startMs = Math.round(origin + (40 * 1000) / fps) + 20;
+    const endMs = startMs + 8000;
+    const run = await cut('abr-accurate-8s', startMs, endMs, 'accurate', pipeline, undefined, abr);
+    expect(run.result.fragmentFallbackReason ?? 'none').toBe('none');
+    expect(run.result.path).toBe('fragments');
+    await checkClip('abr-accurate-8s', run, startMs, endMs, startMs, { frameMs: 1000 / fps, fps });
   });
 
   it('a cold range is cut by the remux and cached in the background; the next save joins fragments', async () => {
