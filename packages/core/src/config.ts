@@ -109,6 +109,7 @@ export const REPLAY_ENV = {
   REPLAY_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
   REPLAY_ORPHAN_CLEANUP_INTERVAL_SECONDS: 'orphanCleanupIntervalSeconds',
   REPLAY_SEGMENT_SWEEP_INTERVAL_SECONDS: 'segmentSweepIntervalSeconds',
+  REPLAY_FRAGMENT_CACHE: 'fragmentCache',
   FFMPEG_PATH: 'ffmpegPath',
   FFPROBE_PATH: 'ffprobePath',
 } as const;
@@ -129,6 +130,16 @@ const NUMERIC_FIELDS = new Set([
   'orphanCleanupIntervalSeconds',
   'segmentSweepIntervalSeconds',
 ]);
+
+const BOOLEAN_FIELDS = new Set(['fragmentCache']);
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+};
 
 /**
  * Reads the configuration from environment variables (see REPLAY_ENV); `overrides` win.
@@ -152,6 +163,16 @@ export function replayConfigFromEnv(
           {
             details: { fields: [field], variable },
           },
+        );
+      }
+    }
+    if (BOOLEAN_FIELDS.has(field)) {
+      value = BOOLEAN_WORDS[raw.toLowerCase()];
+      if (value === undefined) {
+        throw new ReplayBufferError(
+          ReplayErrorCode.CONFIG_INVALID,
+          `${variable} must be true or false, got "${raw}"`,
+          { details: { fields: [field], variable } },
         );
       }
     }
