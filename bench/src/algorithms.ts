@@ -20,11 +20,15 @@ export interface ClipJob {
   fragmentsDir?: string;
   /** End-to-end save only: the buffer as the manager sees it. */
   capture?: CaptureTarget;
+  /** Fragment-cache variants of ours: the core FragmentCache directory, warmed beforehand. */
+  coreFragmentsDir?: string;
 }
 
 export interface ClipOutcome {
   sizeBytes: number;
   sha256: string | null;
+  /** Which way the pipeline produced the clip (`fragments` or `remux`), when it says. */
+  path?: string;
 }
 
 export type AlgorithmName =
@@ -34,6 +38,8 @@ export type AlgorithmName =
   | 'seed'
   | 'ours-fast'
   | 'ours-accurate'
+  | 'ours-fast-frag'
+  | 'ours-accurate-frag'
   | 'capture'
   | 'fmp4-proto';
 
@@ -44,7 +50,9 @@ export const ALGORITHM_LABELS: Record<AlgorithmName, string> = {
   seed: "seed's algorithm",
   'ours-fast': 'ours, fast (keyframe snap)',
   'ours-accurate': 'ours, accurate (smart cut)',
-  capture: 'ours end to end: `captureReplay` (accurate)',
+  'ours-fast-frag': 'ours, fast, fragment cache (warm)',
+  'ours-accurate-frag': 'ours, accurate, fragment cache (warm)',
+  capture: 'ours end to end: `captureReplay` (accurate, no fragment cache)',
   'fmp4-proto': 'prototype: pre-remuxed fMP4 fragments, concat + hash',
 };
 
@@ -143,9 +151,13 @@ async function seed(job: ClipJob): Promise<ClipOutcome> {
   }
 }
 
-async function ours(job: ClipJob, mode: 'fast' | 'accurate'): Promise<ClipOutcome> {
+async function ours(job: ClipJob, mode: 'fast' | 'accurate', fragments = false): Promise<ClipOutcome> {
+  if (fragments && !job.coreFragmentsDir)
+    throw new Error('the fragment-cache variant needs coreFragmentsDir');
   // A fresh pipeline per save: its segment prober starts cold, as for new boundary segments.
-  const pipeline = new FfmpegMediaPipeline();
+  const pipeline = new FfmpegMediaPipeline(
+    fragments && job.coreFragmentsDir ? { fragmentCacheDir: job.coreFragmentsDir } : {},
+  );
   const result = await pipeline.cut({
     segments: job.segments,
     startMs: job.startMs,
@@ -154,7 +166,11 @@ async function ours(job: ClipJob, mode: 'fast' | 'accurate'): Promise<ClipOutcom
     outputPath: job.outputPath,
     workDir: join(job.workDir, `ours-${process.pid}-${Date.now()}`),
   });
-  return { sizeBytes: result.sizeBytes, sha256: result.sha256 };
+  return {
+    sizeBytes: result.sizeBytes,
+    sha256: result.sha256,
+    ...((result as { path?: string }).path ? { path: (result as { path?: string }).path } : {}),
+  };
 }
 
 export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOutcome> {
@@ -171,6 +187,10 @@ export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOut
       return ours(job, 'fast');
     case 'ours-accurate':
       return ours(job, 'accurate');
+    case 'ours-fast-frag':
+      return ours(job, 'fast', true);
+    case 'ours-accurate-frag':
+      return ours(job, 'accurate', true);
     case 'capture':
       if (!job.capture) throw new Error('capture needs the buffer layout');
       return captureViaManager(job, job.capture);

@@ -38,6 +38,7 @@ function classify(tool: string, args: string): string {
     return `fluent-ffmpeg capability check (ffmpeg ${args}, once per process)`;
   }
   if (args.includes('libx264')) return 'x264 re-encode of the head (first GOP)';
+  if (args.includes('frag_keyframe')) return 'remux to fMP4 fragments (head or uncached segment)';
   if (args.includes('-f mp4')) return 'remux to MP4 (+faststart)';
   if (args.includes('-f mpegts')) return 'stream copy to MPEG-TS';
   return 'ffmpeg';

@@ -22,6 +22,8 @@ export interface ClipCell {
   outputSeconds: number | null;
   /** Frame-stamp check of the output (only on the shortest save, where decoding is cheap). */
   check: StampCheck | null;
+  /** Paths the pipeline reported over the runs (`fragments` / `remux`). */
+  paths: string[];
   error: string | null;
 }
 
@@ -112,6 +114,7 @@ export async function benchClips(options: {
   workRoot: string;
   fragmentsDir?: string;
   capture?: CaptureTarget;
+  coreFragmentsDir?: string;
   /** Frame rate of the fixture, for the frame-stamp check of the shortest save. */
   fps: number;
 }): Promise<ClipRow[]> {
@@ -125,6 +128,7 @@ export async function benchClips(options: {
       ...base,
       ...(options.fragmentsDir ? { fragmentsDir: options.fragmentsDir } : {}),
       ...(options.capture ? { capture: options.capture } : {}),
+      ...(options.coreFragmentsDir ? { coreFragmentsDir: options.coreFragmentsDir } : {}),
     };
     await runAlgorithm('cat', job);
     await rm(outputPath, { force: true });
@@ -138,6 +142,7 @@ export async function benchClips(options: {
           sizeBytes: null,
           outputSeconds: null,
           check: null,
+          paths: [],
           error: null,
         },
       ]),
@@ -151,6 +156,7 @@ export async function benchClips(options: {
           const outcome = await runAlgorithm(algorithm, job);
           cell.timesMs.push(nowMs() - started);
           cell.sizeBytes = outcome.sizeBytes;
+          if (outcome.path && !cell.paths.includes(outcome.path)) cell.paths.push(outcome.path);
           if (
             repeat === 0 &&
             !algorithm.startsWith('cat') &&
@@ -201,6 +207,7 @@ export async function benchMemory(options: {
   workRoot: string;
   fragmentsDir?: string;
   capture?: CaptureTarget;
+  coreFragmentsDir?: string;
 }): Promise<MemoryRow> {
   await mkdir(options.workRoot, { recursive: true });
   const outputPath = join(options.workRoot, `mem-${options.minutes}m.out`);
@@ -209,6 +216,7 @@ export async function benchMemory(options: {
     ...base,
     ...(options.fragmentsDir ? { fragmentsDir: options.fragmentsDir } : {}),
     ...(options.capture ? { capture: options.capture } : {}),
+    ...(options.coreFragmentsDir ? { coreFragmentsDir: options.coreFragmentsDir } : {}),
   };
   const results: MemoryRow['results'] = [];
   for (const algorithm of options.algorithms) {

@@ -17,7 +17,7 @@ import { bareNodeRssBytes } from './memory.js';
 import { type BenchResults, renderReport } from './report.js';
 import type { StoreKind } from './stores.js';
 import { benchTrim } from './trim.js';
-import { errorMessage, FIXTURES_DIR, log, median, REPO_ROOT } from './util.js';
+import { errorMessage, FIXTURES_DIR, log, median, nowMs, REPO_ROOT } from './util.js';
 
 interface Profile {
   fixture: FixtureParams;
@@ -73,6 +73,8 @@ const ALGORITHMS: AlgorithmName[] = [
   'seed',
   'ours-fast',
   'ours-accurate',
+  'ours-fast-frag',
+  'ours-accurate-frag',
   'capture',
   'fmp4-proto',
 ];
@@ -116,6 +118,22 @@ async function main(): Promise<void> {
   const ingestMs = await ensureFragments(snapshot.segments.slice(0, 20), sampleDir);
   await rm(sampleDir, { recursive: true, force: true });
 
+  // The core's own fragment cache (FfmpegMediaPipeline fragmentCacheDir), warmed segment by
+  // segment as a deployment with the cache on would do as segments land; timed per segment.
+  const coreFragmentsDir = join(workRoot, 'core-fragments');
+  const coreWarmMs: number[] = [];
+  try {
+    const { FragmentCache } = await import('@livekit-replay/core');
+    const cache = new FragmentCache({ dir: coreFragmentsDir });
+    log(`core fragment cache: warming ${snapshot.segments.length} segments`);
+    for (const segment of snapshot.segments) {
+      const t = nowMs();
+      if (!(await cache.warm(segment))) throw new Error(`could not cache ${segment.name}`);
+      coreWarmMs.push(nowMs() - t);
+    }
+  } catch (error) {
+    log(`  core fragment cache unavailable: ${errorMessage(error)}`);
+  }
   const capture = {
     dir: fixture.dir,
     filenamePrefix: fixture.filenamePrefix,
@@ -129,6 +147,7 @@ async function main(): Promise<void> {
     fixture,
     segmentDurations: snapshot.segments.map((s) => s.durationSeconds),
     fmp4IngestMs: ingestMs,
+    coreWarmMs,
     bareNodeRssBytes: await bareNodeRssBytes(),
     clips: null,
     memory: null,
@@ -156,6 +175,7 @@ async function main(): Promise<void> {
       fragmentsDir,
       fps: fixture.fps,
       capture,
+      coreFragmentsDir,
     });
   }
   const longest = Math.max(...profile.minutes);
@@ -168,16 +188,20 @@ async function main(): Promise<void> {
       workRoot,
       fragmentsDir,
       capture,
+      coreFragmentsDir,
     });
   }
   if (only.has('breakdown')) {
     log(`breakdown of a ${longest}-minute save`);
-    for (const algorithm of ['ours-fast', 'ours-accurate'] as const) {
+    for (const algorithm of ['ours-fast', 'ours-accurate', 'ours-accurate-frag'] as const) {
       try {
         results.breakdowns.push(
           await breakdown(
             algorithm,
-            lastMinutesJob(snapshot, longest, join(workRoot, 'breakdown.mp4'), workRoot),
+            {
+              ...lastMinutesJob(snapshot, longest, join(workRoot, 'breakdown.mp4'), workRoot),
+              coreFragmentsDir,
+            },
             workRoot,
           ),
         );
@@ -200,10 +224,14 @@ async function main(): Promise<void> {
   if (only.has('browser')) {
     log('browser check: saved clips in headless Chromium');
     const jobsFor = (minutes: number) =>
-      (['ours-fast', 'ours-accurate', 'fmp4-proto'] as const).map((algorithm) => ({
+      (['ours-fast', 'ours-accurate', 'ours-accurate-frag', 'fmp4-proto'] as const).map((algorithm) => ({
         algorithm,
         minutes,
-        job: { ...lastMinutesJob(snapshot, minutes, join(workRoot, 'unused.mp4'), workRoot), fragmentsDir },
+        job: {
+          ...lastMinutesJob(snapshot, minutes, join(workRoot, 'unused.mp4'), workRoot),
+          fragmentsDir,
+          coreFragmentsDir,
+        },
       }));
     const checkMinutes = [...new Set([Math.min(...profile.minutes), longest])];
     results.browser = await browserChecks(checkMinutes.flatMap(jobsFor), workRoot);
