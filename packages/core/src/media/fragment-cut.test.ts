@@ -3,7 +3,7 @@ import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, utimes, writeFil
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { frameStampFilter, readFrameStamps } from '../../../testing/src/frame-stamp.js';
+import { readFrameStamps } from '../../../testing/src/frame-stamp.js';
 import { isReplayBufferError } from '../errors.js';
 import { readSegmentIndex } from '../segments/segment-index.js';
 import { selectSegments } from '../segments/select.js';
@@ -244,92 +244,18 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
     await mkdir(dir);
     const fps = 15;
     const origin = ORIGIN + 100_000;
-    const counts = [30, 30, 30, 30, 30, 30, 30];
-    const cuts = counts.slice(0, -1).map((_, i) => ((30 * (i + 1)) / fps - 0.000001).toFixed(6));
-    const { execFile } = await import('node:child_process');
-    await new Promise<void>((resolve, reject) =>
-      execFile(
-        process.env.FFMPEG_PATH ?? 'ffmpeg',
-        [
-          '-v',
-          'error',
-          '-f',
-          'lavfi',
-          '-i',
-          `testsrc2=s=${WIDTH}x${HEIGHT}:r=${fps}`,
-          '-f',
-          'lavfi',
-          '-i',
-          'sine=frequency=440:sample_rate=48000',
-          '-filter_complex',
-          frameStampFilter({ originMs: origin, fps, inputLabel: '0:v', outputLabel: 'v' }),
-          '-map',
-          '[v]',
-          '-map',
-          '1:a',
-          '-frames:v',
-          String(counts.reduce((x, y) => x + y, 0)),
-          '-c:v',
-          'libx264',
-          '-preset',
-          'ultrafast',
-          '-tune',
-          'zerolatency',
-          '-pix_fmt',
-          'yuv420p',
-          '-g',
-          '100000',
-          '-sc_threshold',
-          '0',
-          '-force_key_frames',
-          cuts.join(','),
-          '-b:v',
-          '800k',
-          '-maxrate',
-          '800k',
-          '-bufsize',
-          '1600k',
-          '-c:a',
-          'aac',
-          '-b:a',
-          '64k',
-          '-f',
-          'segment',
-          '-segment_times',
-          cuts.join(','),
-          '-segment_format',
-          'mpegts',
-          '-reset_timestamps',
-          '0',
-          path.join(dir, 'abr_%05d.ts'),
-        ],
-        (error) => (error ? reject(error) : resolve()),
-      ),
-    );
-    const segments: Segment[] = [];
-    let frame = 0;
-    for (const [i, frames] of counts.entries()) {
-      const name = `abr_${String(i).padStart(5, '0')}.ts`;
-      const file = path.join(dir, name);
-      segments.push({
-        name,
-        path: file,
-        sequence: i,
-        startMs: Math.round(origin + (frame * 1000) / fps),
-        durationSeconds: frames / fps,
-        sizeBytes: (await stat(file)).size,
-        timing: 'playlist',
-      });
-      frame += frames;
-    }
-    const last = segments.at(-1)!;
-    const abr: SegmentIndexSnapshot = {
-      segments,
-      gaps: [],
-      ended: true,
-      startMs: segments[0]!.startMs,
-      endMs: last.startMs + last.durationSeconds * 1000,
-    };
+    const abrFx = await generateLiveKitSegments({
+      dir,
+      prefix: 'abr',
+      segmentCount: 7,
+      framePattern: [30],
+      fps,
+      width: WIDTH,
+      height: HEIGHT,
+      originMs: origin,
+      rateControl: { bitrateKbps: 800 },
+    });
+    const abr = await readSegmentIndex(abrFx.layout);
     const startMs = Math.round(origin + (40 * 1000) / fps) + 20;
     const endMs = startMs + 8000;
     const run = await cut('abr-accurate-8s', startMs, endMs, 'accurate', pipeline, undefined, abr);

@@ -38,6 +38,11 @@ export interface LiveKitFixtureOptions {
   picture?: 'testsrc2' | 'plain';
   /** `sine` (default) or `silence` (cheapest to encode). */
   audio?: 'sine' | 'silence';
+  /**
+   * x264 rate control: quality-driven (default, CRF) or a fixed bitrate with ultrafast +
+   * zerolatency, as the egress emulator encodes (its SPS/PPS match a re-encoded head's).
+   */
+  rateControl?: 'crf' | { bitrateKbps: number };
   ffmpegPath?: string;
 }
 
@@ -69,6 +74,23 @@ function run(ffmpeg: string, args: string[]): Promise<void> {
       code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${stderr.slice(-2000)}`)),
     );
   });
+}
+
+function encoderRateOptions(rateControl: LiveKitFixtureOptions['rateControl']): string[] {
+  if (rateControl === undefined || rateControl === 'crf') return ['-preset', 'superfast'];
+  const kbps = rateControl.bitrateKbps;
+  return [
+    '-preset',
+    'ultrafast',
+    '-tune',
+    'zerolatency',
+    '-b:v',
+    `${kbps}k`,
+    '-maxrate',
+    `${kbps}k`,
+    '-bufsize',
+    `${kbps * 2}k`,
+  ];
 }
 
 export async function generateLiveKitSegments(options: LiveKitFixtureOptions): Promise<LiveKitFixture> {
@@ -119,8 +141,7 @@ export async function generateLiveKitSegments(options: LiveKitFixtureOptions): P
     (totalFrames / fps).toFixed(6),
     '-c:v',
     'libx264',
-    '-preset',
-    'superfast',
+    ...encoderRateOptions(options.rateControl),
     '-pix_fmt',
     'yuv420p',
     '-g',
