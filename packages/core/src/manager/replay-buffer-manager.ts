@@ -352,6 +352,15 @@ export class ReplayBufferManager {
 
   // ── Notifications ─────────────────────────────────────────────────────────────────────
 
+  /**
+   * Shuts the manager down: stops the scheduler and segment watcher, and waits for background
+   * media work, so nothing writes to the segment or clip directories afterwards.
+   */
+  async close(): Promise<void> {
+    await this.stopScheduler();
+    await this.ctx.media.close?.();
+  }
+
   /** Listens to every user-addressed notification (wire it to your WebSocket gateway). */
   subscribe(listener: (notification: ReplayNotification) => void): Promise<() => Promise<void>> {
     return this.ctx.notifier.subscribe(listener);

@@ -101,6 +101,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   /** The fragment cache when the fragment cut is on (warm it as segments complete). */
   readonly fragmentCache: FragmentCache | null;
   private lastSweepMs = 0;
+  private sweeping: Promise<unknown> = Promise.resolve();
   private readonly maxColdSegments: number;
   /**
    * Buffers (segment directories) whose re-encoded heads did not match the source's parameter
@@ -418,7 +419,13 @@ export class FfmpegMediaPipeline implements MediaPipeline {
     const now = Date.now();
     if (!cache || now - this.lastSweepMs < FRAGMENT_SWEEP_INTERVAL_MS) return;
     this.lastSweepMs = now;
-    cache.sweep().catch(() => undefined);
+    this.sweeping = cache.sweep().catch(() => undefined);
+  }
+
+  /** Waits for background work (fragment caching and sweeping) and stops queued work. */
+  async close(): Promise<void> {
+    await this.sweeping;
+    await this.fragmentCache?.close();
   }
 
   private async verifyFrames(

@@ -105,6 +105,7 @@ export class FragmentCache {
   private readonly running = new Map<string, Promise<CachedFragment>>();
   private tempCounter = 0;
   private background: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(options: FragmentCacheOptions) {
     if (!path.isAbsolute(options.dir)) throw new Error('FragmentCache needs an absolute directory');
@@ -148,10 +149,23 @@ export class FragmentCache {
    */
   warmInBackground(segments: Segment[]): Promise<void> {
     const batch = this.background.then(async () => {
-      for (const segment of segments) await this.warm(segment);
+      for (const segment of segments) {
+        if (this.closed) return;
+        await this.warm(segment);
+      }
     });
     this.background = batch;
     return batch;
+  }
+
+  /**
+   * Stops queued background work and waits for every remux in progress, so nothing writes into
+   * the cache directory afterwards (shutdown, or before the directory is removed).
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.background;
+    await Promise.allSettled([...this.running.values()]);
   }
 
   /** Remuxes a segment ahead of any save (e.g. when it completes); never rejects. */

@@ -283,6 +283,26 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
     await checkClip('cold-then-warm', second, startMs, endMs, startMs);
   });
 
+  it('close() waits for background caching and stops queued work, so nothing writes afterwards', async () => {
+    const dir = path.join(root, 'cache-close');
+    const local = new FragmentCache({ dir });
+    await local.warmInBackground(fx.segments.slice(0, 2));
+    void local.warmInBackground(fx.segments.slice(2, 12));
+    // Close while the second batch is under way.
+    while (local.stats.remuxes < 3) await new Promise((resolve) => setTimeout(resolve, 10));
+    await local.close();
+    const remuxed = local.stats.remuxes;
+    expect(remuxed).toBeGreaterThanOrEqual(3);
+    expect(remuxed).toBeLessThan(12);
+    expect(await local.warmInBackground(fx.segments.slice(12, 14))).toBeUndefined();
+    const listing = async () => (await readdir(dir, { recursive: true })).sort();
+    const after = await listing();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(await listing()).toEqual(after);
+    expect(local.stats.remuxes).toBe(remuxed);
+    await rm(dir, { recursive: true });
+  });
+
   it('a range across a gap falls back to the remux', async () => {
     const startMs = fx.segments[8]!.startMs;
     const endMs = startMs + 8000;

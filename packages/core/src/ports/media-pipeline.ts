@@ -52,4 +52,6 @@ export interface MediaPipeline {
   probe(filePath: string): Promise<MediaProbe>;
   /** Writes a JPEG frame of `inputPath` at `atSeconds`, scaled to `width` (height follows). */
   poster(inputPath: string, outputPath: string, atSeconds: number, width?: number): Promise<void>;
+  /** Stops background work (caches being filled) and waits for it; optional. */
+  close?(): Promise<void>;
 }

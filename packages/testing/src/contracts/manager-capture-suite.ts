@@ -139,6 +139,8 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
     afterAll(async () => {
       // Each step runs even when an earlier one (or beforeAll) failed.
       try {
+        // First: background media work (fragment caching) must stop writing under `root`.
+        await manager?.close();
         await emulator?.close();
       } finally {
         try {
