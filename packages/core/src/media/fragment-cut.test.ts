@@ -286,15 +286,15 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
   it('close() waits for background caching and stops queued work, so nothing writes afterwards', async () => {
     const dir = path.join(root, 'cache-close');
     const local = new FragmentCache({ dir });
-    await local.warmInBackground(fx.segments.slice(0, 2));
-    void local.warmInBackground(fx.segments.slice(2, 12));
+    await local.warmInBackground(snapshot.segments.slice(0, 2));
+    void local.warmInBackground(snapshot.segments.slice(2, 12));
     // Close while the second batch is under way.
     while (local.stats.remuxes < 3) await new Promise((resolve) => setTimeout(resolve, 10));
     await local.close();
     const remuxed = local.stats.remuxes;
     expect(remuxed).toBeGreaterThanOrEqual(3);
     expect(remuxed).toBeLessThan(12);
-    expect(await local.warmInBackground(fx.segments.slice(12, 14))).toBeUndefined();
+    expect(await local.warmInBackground(snapshot.segments.slice(12, 14))).toBeUndefined();
     const listing = async () => (await readdir(dir, { recursive: true })).sort();
     const after = await listing();
     await new Promise((resolve) => setTimeout(resolve, 300));
