@@ -18,7 +18,8 @@ import type { MemorySessionStore } from '../../memory/memory-session-store.js';
 import type { EgressGateway } from '../../ports/egress-gateway.js';
 import { LocalClipStorage } from '../../storage/local-clip-storage.js';
 import type { ReplaySession } from '../../types.js';
-import type { ReplayBufferManager, ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
+import type { ReplayBufferManagerOptions } from '../options.js';
+import type { ReplayBufferManager } from '../replay-buffer-manager.js';
 import {
   API_KEY,
   API_SECRET,
@@ -92,9 +93,9 @@ async function harness(
       defaultQuality: '720p',
       ...config,
     },
-    ...stores,
-    captureRateLimits: false,
+    coordination: { rateLimiter: false },
     ...options,
+    stores: { ...stores, ...options.stores },
   });
   current = made.manager;
   return { ...made, store: stores.sessions };
@@ -103,14 +104,14 @@ async function harness(
 let users = 0;
 async function start(h: Harness, room: string): Promise<ReplaySession> {
   users++;
-  const session = await h.manager.startReplayBuffer({
+  const started = await h.manager.startReplayBuffer({
     userId: `user-${users}`,
     roomName: room,
     videoTrackId: 'TR_video',
     audioTrackId: 'TR_audio',
   });
-  expect(session.egressId).toMatch(/^EG_/);
-  return session;
+  expect(started.egressId).toMatch(/^EG_/);
+  return (await h.store.get(started.id))!;
 }
 
 function waitForStatus(h: Harness, id: string, status: ReplaySession['status']): Promise<ReplaySession> {
@@ -151,7 +152,7 @@ describe('failure table', () => {
   });
 
   it('browser crash (max age): cleanupOrphanedSessions ends a session older than orphanAfterHours, stops its egress, tells the user, and deletes its segments after retention', async () => {
-    const h = await harness({ orphanAfterHours: 1 / 3600, retainAfterStopSeconds: 1 });
+    const h = await harness({ orphanAfterSeconds: 1, retainAfterStopSeconds: 1 });
     const session = await start(h, 'room-crash-age');
     await emulator.waitForSegments(session.egressId!, 1);
     await new Promise((r) => setTimeout(r, 1100 - (Date.now() - session.createdAt.getTime())));
@@ -166,7 +167,8 @@ describe('failure table', () => {
     const dir = path.join(segmentsDir, session.segmentDir);
     expect(await exists(dir)).toBe(true);
     await new Promise((r) => setTimeout(r, 1100));
-    const later = await h.manager.cleanupOrphanedSessions();
+    // Directories are the segment job's: the orphan job ends sessions, it does not sweep.
+    const later = await h.manager.cleanupOldSegments();
     expect(later.expiredSessionDirsDeleted).toBe(1);
     expect(await exists(dir)).toBe(false);
     // The late egress_ended changed nothing and did not notify again.
@@ -282,7 +284,7 @@ describe('failure table', () => {
       'REPLAY_BUFFER_STOPPED',
       'REPLAY_BUFFER_STARTED',
     ]);
-    expect((await h.manager.getActiveSession(session.userId))?.id).toBe(session.id);
+    expect((await h.store.findLiveByUser(session.userId))?.id).toBe(session.id);
   });
 
   it('LiveKit restart: a session the user stopped while StopEgress failed has its stray egress stopped by reconciliation', async () => {
@@ -303,7 +305,8 @@ describe('failure table', () => {
     const session = await start(h, 'room-stray');
     await waitForStatus(h, session.id, 'active');
     const stopped = await h.manager.stopReplayBuffer({ sessionId: session.id, userId: session.userId });
-    expect(stopped).toMatchObject({ status: 'stopped', endReason: 'user' });
+    expect(stopped).toMatchObject({ status: 'stopped' });
+    expect(await h.store.get(session.id)).toMatchObject({ endReason: 'user' });
     expect(types(h, session.id).at(-1)).toBe('REPLAY_BUFFER_STOPPED');
     expect(emulator.getEgress(session.egressId!)?.status).toBe(EgressStatus.EGRESS_ACTIVE);
 
@@ -327,8 +330,8 @@ describe('failure table', () => {
         segmentsDir,
         clipsDir,
       },
-      sessions: h.store,
-      captureRateLimits: false,
+      stores: { sessions: h.store },
+      coordination: { rateLimiter: false },
     });
     for (let i = 0; i < 3; i++) {
       const result = await offline.reconcileEgressStatus();
