@@ -111,9 +111,7 @@ describe('the checks themselves', () => {
       ['runtime/b.ts', ['ports/c.ts']],
       ['ports/c.ts', ['segments/a.ts']],
     ]);
-    expect(upwardImports(made)).toEqual(
-      ['segments/a.ts -> runtime/b.ts', 'ports/c.ts -> runtime/b.ts'].slice(0, 1),
-    );
+    expect(upwardImports(made)).toEqual(['segments/a.ts -> runtime/b.ts']);
     expect(cycles(made)).toEqual([['segments/a.ts', 'runtime/b.ts', 'ports/c.ts', 'segments/a.ts']]);
   });
 
