@@ -10,6 +10,7 @@ import { EgressStatus } from '@livekit/protocol';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayConfigInput } from '../../config.js';
+import { replayNotificationSchema } from '../../contract/notifications.js';
 import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../../errors.js';
 import type { ReplayNotification } from '../../events.js';
 import { LiveKitEgressGateway } from '../../livekit/livekit-egress-gateway.js';
@@ -38,6 +39,7 @@ let clipsDir: string;
 let emulator: EgressEmulator;
 let endpoint: Awaited<ReturnType<typeof startWebhookEndpoint>>;
 let current: ReplayBufferManager | null = null;
+const notificationsSeen: ReplayNotification[] = [];
 
 beforeAll(async () => {
   root = await tempRoot('lkr-failures-');
@@ -63,6 +65,9 @@ afterEach(async () => {
   }
   await emulator.flushWebhooks();
   emulator.faults.reset();
+  // Every notification any test caused is a valid contract notification.
+  for (const n of notificationsSeen.splice(0))
+    expect(replayNotificationSchema.safeParse(n).error).toBeUndefined();
   current = null;
 });
 
@@ -98,6 +103,7 @@ async function harness(
     stores: { ...stores, ...options.stores },
   });
   current = made.manager;
+  await made.manager.subscribe((n) => notificationsSeen.push(n));
   return { ...made, store: stores.sessions };
 }
 
@@ -107,6 +113,7 @@ async function start(h: Harness, room: string): Promise<ReplaySession> {
   const started = await h.manager.startReplayBuffer({
     userId: `user-${users}`,
     roomName: room,
+    channelId: room.replace(/^room-/, 'chan-'),
     videoTrackId: 'TR_video',
     audioTrackId: 'TR_audio',
   });
@@ -244,10 +251,26 @@ describe('failure table', () => {
     await emulator.faults.failEgress(session.egressId!, 'track TR_video was unpublished');
     const failed = await waitForStatus(h, session.id, 'failed');
     expect(failed).toMatchObject({ endReason: 'egress_failed', error: 'track TR_video was unpublished' });
-    expect(h.notifications.filter((n) => n.sessionId === session.id).at(-1)).toMatchObject({
+    const mine = h.notifications.filter((n) => n.sessionId === session.id);
+    // What a UI needs, in the contract's shape: ids to route and dedupe, a code, text for people.
+    expect(mine.at(-1)).toMatchObject({
       type: 'REPLAY_BUFFER_FAILED',
       error: 'track TR_video was unpublished',
+      code: 'EGRESS_FAILED',
+      userMessage: expect.stringMatching(/recording failed/),
+      egressId: session.egressId,
+      roomName: 'room-unpublished',
+      channelId: 'chan-unpublished',
+      userId: session.userId,
     });
+    expect(mine[0]).toMatchObject({
+      type: 'REPLAY_BUFFER_STARTED',
+      egressId: session.egressId,
+      channelId: 'chan-unpublished',
+      session: { id: session.id, channelId: 'chan-unpublished', egressId: session.egressId },
+    });
+    for (const n of mine) expect(() => replayNotificationSchema.parse(n)).not.toThrow();
+    expect(new Set(mine.map((n) => n.id)).size).toBe(mine.length);
   });
 
   it('LiveKit restart: one missed ListEgress sighting is forgiven and cleared, two end the session, and a reappearing egress heals it', async () => {
