@@ -94,7 +94,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
   const clipPath = (clip: ClipRecord) => path.join(clipsDir, clip.storageKey);
   /** Saves through the public API; the stored record (storage key, Date instants) for the checks. */
   const capture = async (input: Parameters<ReplayBufferManager['captureReplay']>[0]): Promise<ClipRecord> => {
-    const dto = await capture(input);
+    const dto = await manager.captureReplay(input);
     const record = (await stores.clips.get(dto.id))!;
     expect(dto).toMatchObject({
       id: record.id,
@@ -856,7 +856,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     // A second instance over the same stores with more capture slots, so many saves race for the quota.
     const second = new ReplayBufferManager({
       config: { ...manager.config, maxConcurrentCaptures: 16 },
-      ...stores,
+      stores,
       media,
       coordination: { rateLimiter: false },
     });

@@ -104,7 +104,7 @@ async function harness(
   });
   current = made.manager;
   await made.manager.subscribe((n) => notificationsSeen.push(n));
-  return { ...made, store: stores.sessions };
+  return { ...made, store: options.stores?.sessions ?? stores.sessions };
 }
 
 let users = 0;
@@ -404,7 +404,7 @@ describe('failure table', () => {
             }
           })(fullDir);
       const stores = createMemoryStores();
-      const h = await harness({ clipsDir: fullDir }, { ...stores, storage });
+      const h = await harness({ clipsDir: fullDir }, { stores, storage });
       emulator.setHistorySeconds(6, 'room-disk-clips');
       const session = await start(h, 'room-disk-clips');
       await emulator.waitForSegments(session.egressId!, 5);
