@@ -104,7 +104,7 @@ async function harness(
   });
   current = made.manager;
   await made.manager.subscribe((n) => notificationsSeen.push(n));
-  return { ...made, store: options.stores?.sessions ?? stores.sessions };
+  return { ...made, store: (options.stores?.sessions as MemorySessionStore | undefined) ?? stores.sessions };
 }
 
 let users = 0;
