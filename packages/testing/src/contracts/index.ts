@@ -41,4 +41,5 @@ export type {
   RawSessionRow,
   SessionStoreContractOptions,
   SessionStoreRawReader,
+  StoreContractOptions,
 } from './types.js';

@@ -13,11 +13,11 @@ const GB = 1_000_000_000;
 export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): void {
   describe(`${options.name}: QuotaLedger contract`, () => {
     let ledger: QuotaLedger;
-    let raw: RawOf<typeof options> | undefined;
+    let raw: RawOf<typeof options>;
 
     beforeAll(async () => {
       ledger = await options.create();
-      raw = resolveRaw(options.raw);
+      raw = resolveRaw(options.raw, options.name);
     });
 
     afterAll(async () => {
@@ -30,7 +30,6 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
     });
 
     async function expectRaw(userId: string, expected: { usedBytes: number; reservedBytes: number }) {
-      if (!raw) return;
       expect(await raw.getQuota(userId)).toMatchObject({ userId, ...expected });
     }
 
@@ -232,7 +231,7 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
         expect((await ledger.getUsage(uniqueId('user'), GB)).limitBytes).toBe(GB);
         const usage = await ledger.reserve(userId, uniqueId('res'), 1500 * MB, GB);
         expect(usage).toMatchObject({ limitBytes: 2 * GB, reservedBytes: 1500 * MB });
-        if (raw) expect(await raw.getQuota(userId)).toMatchObject({ limitBytes: 2 * GB });
+        expect(await raw.getQuota(userId)).toMatchObject({ limitBytes: 2 * GB });
 
         // Lowering it below what is in use blocks new reservations but keeps existing ones.
         await ledger.setLimit(userId, GB);
