@@ -152,8 +152,15 @@ describe('failure table', () => {
     const h = await harness({ orphanAfterHours: 1 / 3600, retainAfterStopSeconds: 1 });
     const session = await start(h, 'room-crash-age');
     await emulator.waitForSegments(session.egressId!, 1);
-    await new Promise((r) => setTimeout(r, 1100 - (Date.now() - session.createdAt.getTime())));
-    const result = await h.manager.cleanupOrphanedSessions();
+    // Until the session is older than orphanAfterHours (1 s): a younger one is left alone.
+    const result = await eventually(
+      async () => {
+        const pass = await h.manager.cleanupOrphanedSessions();
+        return pass.ended.length > 0 ? pass : undefined;
+      },
+      10_000,
+      'the session to age out',
+    );
     expect(result.ended).toEqual([session.id]);
     expect(await h.store.get(session.id)).toMatchObject({ status: 'stopped', endReason: 'orphaned' });
     expect((await emulator.waitForEnd(session.egressId!)).status).toBe(EgressStatus.EGRESS_COMPLETE);
@@ -163,8 +170,15 @@ describe('failure table', () => {
     });
     const dir = path.join(segmentsDir, session.segmentDir);
     expect(await exists(dir)).toBe(true);
-    await new Promise((r) => setTimeout(r, 1100));
-    const later = await h.manager.cleanupOrphanedSessions();
+    // Until the retention (1 s) has passed: the directory is kept until then.
+    const later = await eventually(
+      async () => {
+        const pass = await h.manager.cleanupOrphanedSessions();
+        return pass.expiredSessionDirsDeleted > 0 ? pass : undefined;
+      },
+      10_000,
+      'the retention to pass',
+    );
     expect(later.expiredSessionDirsDeleted).toBe(1);
     expect(await exists(dir)).toBe(false);
     // The late egress_ended changed nothing and did not notify again.
@@ -199,9 +213,16 @@ describe('failure table', () => {
     expect(first.struck).toEqual(['rs_ghost']);
     expect(first.ended).toEqual([]);
     expect((await h.store.get('rs_ghost'))?.status).toBe('active');
-    await new Promise((r) => setTimeout(r, 1100));
+    // The second lookup ends the ghost; the start timeout (1 s) then ends the one never started.
     const second = await h.manager.cleanupOrphanedSessions();
-    expect(second.ended.sort()).toEqual(['rs_ghost', 'rs_nostart']);
+    expect(second.ended).toContain('rs_ghost');
+    if (!second.ended.includes('rs_nostart')) {
+      await eventually(
+        async () => (await h.manager.cleanupOrphanedSessions()).ended.includes('rs_nostart'),
+        10_000,
+        'the start timeout to pass',
+      );
+    }
     expect(await h.store.get('rs_ghost')).toMatchObject({ status: 'stopped', endReason: 'orphaned' });
     expect(await h.store.get('rs_nostart')).toMatchObject({ status: 'failed', endReason: 'orphaned' });
     expect(types(h, 'rs_ghost')).toEqual(['REPLAY_BUFFER_STOPPED']);
