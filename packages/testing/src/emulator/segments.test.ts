@@ -52,9 +52,11 @@ describe('egress emulator: segments and playlists', () => {
       requestedFps: 60,
       videoBitrateKbps: 6000,
     });
-    // Without history the first segment appears after about one segment duration.
+    // Without history the first segment is live: it starts at the request and is complete only
+    // once the wall clock has passed its end.
     const first = await emu.waitForSegments(info.egressId, 1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(first[0]!.pdtMs).toBeGreaterThanOrEqual(started - 1000);
+    expect(first[0]!.completedAt).toBeGreaterThanOrEqual(first[0]!.pdtMs + first[0]!.durationS * 1000);
 
     // A segment in progress is on disk under its final name but not in the playlist yet.
     const dir = egress?.outputDir ?? '';
