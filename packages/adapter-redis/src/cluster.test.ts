@@ -12,6 +12,7 @@ import { Cluster, type ClusterOptions } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FAIL_FAST_OPTIONS } from './connection.js';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { rawSessionReader } from './test-support/raw-session.js';
 import { ThrowawayCluster } from './test-support/redis-env.js';
 
 const PREFIX = '{lkr}:';
@@ -45,7 +46,12 @@ function instance(): RedisAdapters {
   return adapters;
 }
 
-runSessionStoreContract({ name: 'redis cluster', create: () => instance().sessions });
+// The raw reader is its own Cluster connection, around the adapter.
+runSessionStoreContract({
+  name: 'redis cluster',
+  create: () => instance().sessions,
+  raw: () => rawSessionReader(clusterClient(), PREFIX),
+});
 runJobLockContract({ name: 'redis cluster', create: () => instance().jobLock, crossInstance: true });
 runNotifierContract({ name: 'redis cluster', create: () => instance().notifier, crossInstance: true });
 

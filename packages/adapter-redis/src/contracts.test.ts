@@ -1,12 +1,12 @@
 // The shared contract suites, run against the real Redis. The raw reader goes around the adapter
 // (plain HGETALL) so the suites check what actually reached Redis.
 import {
-  type RawSessionRow,
   runJobLockContract,
   runNotifierContract,
   runSessionStoreContract,
 } from '@livekit-replay/testing/contracts';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
+import { rawSessionReader } from './test-support/raw-session.js';
 import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
 const shared = useSharedRedis('contracts');
@@ -19,28 +19,10 @@ function instance(): RedisAdapters {
   return adapters;
 }
 
-async function rawSession(id: string): Promise<RawSessionRow | null> {
-  const hash = await shared.admin.hgetall(`${prefix}session:${id}`);
-  if (Object.keys(hash).length === 0) return null;
-  const date = (value: string | undefined) => (value === undefined ? null : new Date(Number(value)));
-  return {
-    id: hash.id!,
-    userId: hash.userId!,
-    status: hash.status!,
-    egressId: hash.egressId ?? null,
-    communityId: hash.communityId ?? null,
-    startedAt: date(hash.startedAt),
-    endedAt: date(hash.endedAt),
-    endReason: hash.endReason ?? null,
-    error: hash.error ?? null,
-    missedSightings: Number(hash.missedSightings),
-  };
-}
-
 runSessionStoreContract({
   name: 'redis',
   create: () => instance().sessions,
-  raw: { getSession: rawSession },
+  raw: () => rawSessionReader(shared.admin, prefix),
 });
 
 runJobLockContract({

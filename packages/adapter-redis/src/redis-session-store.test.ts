@@ -277,7 +277,12 @@ describe('RedisSessionStore: expiry of ended sessions', () => {
     await store.patch(session.id, ['stopped'], { missedSightings: 3 });
     expect(await shared.admin.pttl(`${prefix}session:${session.id}`)).toBeLessThanOrEqual(pttl);
 
-    await sleep(1_300);
+    // Until Redis has expired the hash (polled, with a deadline well past the TTL).
+    const deadline = Date.now() + 10_000;
+    while ((await shared.admin.exists(`${prefix}session:${session.id}`)) === 1) {
+      if (Date.now() > deadline) throw new Error('the ended session never expired');
+      await sleep(50);
+    }
     expect(await store.get(session.id)).toBeNull();
     expect(await store.findByEgressId(egressId)).toBeNull();
     expect(await shared.admin.exists(`${prefix}egress:${keyPart(egressId)}`)).toBe(0);

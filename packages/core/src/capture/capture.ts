@@ -1,4 +1,4 @@
-import { mkdir, rm, statfs } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
@@ -159,13 +159,11 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     await notifyUser(ctx, { ...base, type: 'CLIP_READY', captureId, clipId, clip: toClipDto(clip) });
     return clip;
   } catch (error) {
-    // Before the partial file is removed: it is what filled the disk.
     const coded =
       cancelled(signal, error) ??
-      (await diskFullAsStorageError(
+      diskFullAsStorageError(
         toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed'),
-        pending?.path ?? null,
-      ));
+      );
     const written = pending;
     if (written)
       await attempt(ctx, { operation: 'removing a partial clip file', ...facts }, () => written.abort());
@@ -231,21 +229,23 @@ async function writePoster(
 }
 
 /**
- * ffmpeg reports a full disk as a failed run, or sometimes exits 0 with a truncated file that
- * then fails to probe; either way the caller must hear "storage" (503), not "media".
+ * A full disk must reach the caller as "storage" (503), not "media": the errno of a failed
+ * write, or ffmpeg's own words on stderr (its exit message does not say why). No guess from
+ * free space: a nearly full disk does not make every media failure a storage one.
  */
-async function diskFullAsStorageError(
-  error: ReplayBufferError,
-  outputPath: string | null,
-): Promise<ReplayBufferError> {
+function diskFullAsStorageError(error: ReplayBufferError): ReplayBufferError {
   if (error.code === ReplayErrorCode.STORAGE_ERROR) return error;
   const errno = (error.cause as NodeJS.ErrnoException | undefined)?.code ?? '';
-  let full = /ENOSPC|EDQUOT|no space left on device|disk quota exceeded/i.test(`${errno} ${error.message}`);
-  if (!full && outputPath && error.code === ReplayErrorCode.MEDIA_ERROR) {
-    // Only a hint: when the filesystem cannot be asked, the media error stands.
-    const fsInfo = await statfs(path.dirname(outputPath)).catch(() => null);
-    full = fsInfo !== null && fsInfo.bavail * fsInfo.bsize < 1024 * 1024;
-  }
+  // ffmpeg says why only on stderr; the runner's error (and MEDIA_ERROR's details) carry its tail.
+  const stderr = [
+    error.details?.stderrTail,
+    (error.cause as { stderrTail?: unknown } | undefined)?.stderrTail,
+  ]
+    .filter((text): text is string => typeof text === 'string')
+    .join('\n');
+  const full = /ENOSPC|EDQUOT|no space left on device|disk quota exceeded/i.test(
+    `${errno} ${error.message} ${stderr}`,
+  );
   if (!full) return error;
   return new ReplayBufferError(
     ReplayErrorCode.STORAGE_ERROR,

@@ -23,12 +23,12 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
     let store: ClipStore;
     let unwrapped: ClipStore | undefined;
     const createdIds = new Set<string>();
-    let raw: RawOf<typeof options> | undefined;
+    let raw: RawOf<typeof options>;
 
     beforeAll(async () => {
       unwrapped = await options.create();
       store = trackCreates(unwrapped, createdIds);
-      raw = resolveRaw(options.raw);
+      raw = resolveRaw(options.raw, options.name);
     });
 
     afterAll(async () => {
@@ -93,16 +93,14 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
         const created = await store.create(clip);
         expect(created).toEqual(clip);
         expect(await store.get(clip.id)).toEqual(clip);
-        if (raw) {
-          expect(await raw.getClip(clip.id)).toMatchObject({
-            id: clip.id,
-            ownerId: clip.ownerId,
-            visibility: 'public',
-            sizeBytes: 5_000_000_123,
-            sha256: clip.sha256,
-            storageKey: clip.storageKey,
-          });
-        }
+        expect(await raw.getClip(clip.id)).toMatchObject({
+          id: clip.id,
+          ownerId: clip.ownerId,
+          visibility: 'public',
+          sizeBytes: 5_000_000_123,
+          sha256: clip.sha256,
+          storageKey: clip.storageKey,
+        });
       });
 
       it('hands out copies: mutating a result or the input does not change the store', async () => {
@@ -127,7 +125,7 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
           'INVALID_INPUT',
         );
         expect(await store.get(original.id)).toEqual(original);
-        if (raw) expect((await raw.getClip(original.id))?.sha256).toBe(original.sha256);
+        expect((await raw.getClip(original.id))?.sha256).toBe(original.sha256);
       });
 
       it('refuses unsafe clip ids and empty owner ids with INVALID_INPUT', async () => {
@@ -250,7 +248,7 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
         const shared = await store.setVisibility(clip.id, 'public');
         expect(shared).toEqual({ ...clip, visibility: 'public' });
         expect(await store.get(clip.id)).toEqual(shared);
-        if (raw) expect((await raw.getClip(clip.id))?.visibility).toBe('public');
+        expect((await raw.getClip(clip.id))?.visibility).toBe('public');
         expect((await store.setVisibility(clip.id, 'private'))?.visibility).toBe('private');
         expect(await store.setVisibility(uniqueId('clip'), 'public')).toBeNull();
       });
@@ -270,7 +268,7 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
         const clip = await store.create(newClipRecord());
         expect(await store.delete(clip.id)).toEqual(clip);
         expect(await store.get(clip.id)).toBeNull();
-        if (raw) expect(await raw.getClip(clip.id)).toBeNull();
+        expect(await raw.getClip(clip.id)).toBeNull();
         expect(await store.delete(clip.id)).toBeNull();
         expect((await store.listByOwner(clip.ownerId)).items).toEqual([]);
       });

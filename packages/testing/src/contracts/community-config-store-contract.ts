@@ -8,11 +8,11 @@ import type { CommunityConfigStoreContractOptions, RawOf } from './types.js';
 export function runCommunityConfigStoreContract(options: CommunityConfigStoreContractOptions): void {
   describe(`${options.name}: CommunityConfigStore contract`, () => {
     let store: CommunityConfigStore;
-    let raw: RawOf<typeof options> | undefined;
+    let raw: RawOf<typeof options>;
 
     beforeAll(async () => {
       store = await options.create();
-      raw = resolveRaw(options.raw);
+      raw = resolveRaw(options.raw, options.name);
     });
 
     afterAll(async () => {
@@ -28,12 +28,12 @@ export function runCommunityConfigStoreContract(options: CommunityConfigStoreCon
       const first: CommunityReplayConfig = { communityId, enabled: true, maxConcurrent: 3 };
       expect(await store.set(first)).toEqual(first);
       expect(await store.get(communityId)).toEqual(first);
-      if (raw) expect(await raw.getCommunityConfig(communityId)).toMatchObject(first);
+      expect(await raw.getCommunityConfig(communityId)).toMatchObject(first);
 
       const second: CommunityReplayConfig = { communityId, enabled: false, maxConcurrent: 10 };
       expect(await store.set(second)).toEqual(second);
       expect(await store.get(communityId)).toEqual(second);
-      if (raw) expect(await raw.getCommunityConfig(communityId)).toMatchObject(second);
+      expect(await raw.getCommunityConfig(communityId)).toMatchObject(second);
     });
 
     it('keeps communities apart and accepts integrator-style ids', async () => {

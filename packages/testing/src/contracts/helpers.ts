@@ -147,7 +147,17 @@ export async function deleteAll(
   }
 }
 
-/** A suite's raw reader: the object itself, or what its factory returns. */
-export function resolveRaw<T extends object>(raw: T | (() => T) | undefined): T | undefined {
-  return typeof raw === 'function' ? (raw as () => T)() : raw;
+/**
+ * A suite's raw reader: the object itself, or what its factory returns. Every store suite needs
+ * one (its database-side checks are not optional), so a missing reader fails the suite.
+ */
+export function resolveRaw<T extends object>(raw: T | (() => T) | undefined, suite: string): T {
+  const reader = typeof raw === 'function' ? (raw as () => T)() : raw;
+  if (!reader) {
+    throw new Error(
+      `${suite}: pass \`raw\`, a reader that bypasses the adapter (plain SQL, raw Redis commands); ` +
+        'the contract checks what reached the backing store through it',
+    );
+  }
+  return reader;
 }

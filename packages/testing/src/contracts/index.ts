@@ -18,6 +18,12 @@ export {
 } from './manager-capture-suite.js';
 export { runNotifierContract } from './notifier-contract.js';
 export { runQuotaLedgerContract } from './quota-ledger-contract.js';
+export {
+  expectLiveSaveEndsAtPress,
+  expectRangeSaveShows,
+  type PressInterval,
+  timePress,
+} from './save-window.js';
 export { runSessionStoreContract } from './session-store-contract.js';
 export type {
   ClipStoreContractOptions,
@@ -35,4 +41,5 @@ export type {
   RawSessionRow,
   SessionStoreContractOptions,
   SessionStoreRawReader,
+  StoreContractOptions,
 } from './types.js';

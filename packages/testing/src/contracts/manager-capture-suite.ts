@@ -21,6 +21,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EgressEmulator, startEgressEmulator } from '../emulator/index.js';
 import { readFrameStamps } from '../frame-stamp.js';
 import { uniqueId } from './helpers.js';
+import { expectLiveSaveEndsAtPress, expectRangeSaveShows, timePress } from './save-window.js';
 
 /** The stores one suite run hands to the manager. `close` runs once, after the suite. */
 export interface ManagerCaptureStores {
@@ -54,7 +55,8 @@ const MAX_SUITE_DURATION = HISTORY_SECONDS - 10;
 
 /**
  * Registers the manager's end-to-end capture suite on the given stores: saves of each duration
- * (±0.1 s, exact wall-clock window by frame stamps), clamping, INVALID_INPUT over the maximum,
+ * (±0.1 s, exact wall-clock window by frame stamps, ending at the press as measured by the
+ * test's clock), a range save against the instants it asked for, clamping, INVALID_INPUT over the maximum,
  * SESSION_NOT_FOUND/FORBIDDEN, traversal ids, NO_SEGMENTS while warming up, ALREADY_ACTIVE,
  * EGRESS_UNAVAILABLE (503) leaving nothing behind, what the stores hold afterwards, and stop +
  * ENDLIST + a save during retention.
@@ -159,9 +161,7 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
     it.each(durations)(
       'a %i s save is within ±0.1 s and shows exactly the requested wall-clock window',
       async (seconds) => {
-        const started = performance.now();
-        const clip = await save(seconds);
-        const tookMs = performance.now() - started;
+        const { result: clip, press } = await timePress(() => save(seconds));
         expect(Math.abs(clip.durationSeconds - seconds)).toBeLessThanOrEqual(0.1);
         expect(clip.requestedEnd.getTime() - clip.requestedStart.getTime()).toBe(seconds * 1000);
         expect(clip.metadata.clampedStart).toBe(false);
@@ -173,13 +173,21 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
         const stamps = await readFrameStamps(clipPath, { referenceMs: Date.now() });
         const first = stamps[0]!;
         const last = stamps.at(-1)!;
-        // First frame at the requested start, last frame one frame before the requested end.
+        // The clip ends at the press (measured by this test's clock, not taken from the clip),
+        // and its frames show exactly the requested window.
+        expectLiveSaveEndsAtPress({
+          press,
+          requestedEndMs: clip.requestedEnd.getTime(),
+          frameStampsMs: stamps,
+          frameMs: FRAME_MS,
+          durationMs: seconds * 1000,
+        });
         expect(Math.abs(first - clip.requestedStart.getTime())).toBeLessThanOrEqual(FRAME_MS);
         expect(Math.abs(last + FRAME_MS - clip.requestedEnd.getTime())).toBeLessThanOrEqual(FRAME_MS);
         console.info(
           `[${options.name}: capture ${seconds} s] duration error ${(clip.durationSeconds - seconds).toFixed(3)} s, ` +
-            `first frame ${first - clip.requestedStart.getTime()} ms, last frame end ${last + FRAME_MS - clip.requestedEnd.getTime()} ms, ` +
-            `save took ${Math.round(tookMs)} ms (incl. waiting for the segment in progress)`,
+            `requested end ${clip.requestedEnd.getTime() - press.beforeMs} ms after the press, ` +
+            `last frame end ${last + FRAME_MS - clip.requestedEnd.getTime()} ms from it`,
         );
         // No frame missing or repeated.
         for (let i = 1; i < stamps.length; i++) {
@@ -211,6 +219,24 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
       90_000,
     );
 
+    it('a range save shows exactly the frames stamped at the requested instants', async () => {
+      // Instants this test picks inside the pre-filled history, off any segment boundary.
+      const endMs = Date.now() - 20_000 - 130;
+      const startMs = endMs - 7_300;
+      const dto = await manager.captureReplay({
+        sessionId: session.id,
+        userId: user,
+        startAt: startMs,
+        endAt: endMs,
+      });
+      const clip = (await stores!.clips.get(dto.id))!;
+      saved.push(clip);
+      expect([clip.requestedStart.getTime(), clip.requestedEnd.getTime()]).toEqual([startMs, endMs]);
+      expect([clip.metadata.clampedStart, clip.metadata.clampedEnd]).toEqual([false, false]);
+      const stamps = await readFrameStamps(path.join(clipsDir, clip.storageKey), { referenceMs: Date.now() });
+      expectRangeSaveShows({ startMs, endMs, frameStampsMs: stamps, frameMs: FRAME_MS });
+    }, 90_000);
+
     it('leaves no temporary files behind', async () => {
       const clipFiles = await readdir(path.join(clipsDir, 'clips'));
       expect(clipFiles.every((name) => /^clip_[0-9a-f]{32}\.mp4$/.test(name))).toBe(true);
@@ -227,7 +253,7 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
     }, 90_000);
 
     it('the stores hold every saved clip, the quota counts them, the session is live', async () => {
-      expect(saved).toHaveLength(durations.length + 1);
+      expect(saved).toHaveLength(durations.length + 2);
       for (const clip of saved) {
         const stored = await stores!.clips.get(clip.id);
         expect(stored).toMatchObject({

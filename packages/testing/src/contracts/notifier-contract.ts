@@ -1,6 +1,6 @@
 import type { Notifier, ReplayNotification } from '@livekit-replay/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sleep, uniqueId, waitFor } from './helpers.js';
+import { uniqueId, waitFor } from './helpers.js';
 import type { NotifierContractOptions } from './types.js';
 
 /** A notification addressed to `userId`, tagged with `n` so tests can tell them apart. */
@@ -16,6 +16,10 @@ function stopped(userId: string, n: number): ReplayNotification {
     at: new Date().toISOString(),
     reason: `r${n}`,
   };
+}
+
+function reasonOf(notification: ReplayNotification): string {
+  return notification.type === 'REPLAY_BUFFER_STOPPED' ? notification.reason : notification.type;
 }
 
 /**
@@ -103,21 +107,34 @@ export function runNotifierContract(options: NotifierContractOptions): void {
       await leaving.unsubscribe();
       await leaving.unsubscribe();
       await publisher.publish(stopped(userId, 2));
-      await waitFor(() => staying.received.length === 2, timeout, 'the second one');
-      await sleep(100); // a late delivery to the removed listener would show up by now
-      expect(leaving.received).toHaveLength(1);
+      // A fence: deliveries keep publishing order, so once the third one reached the staying
+      // listener, a late delivery of the second to the removed one would have happened.
+      await publisher.publish(stopped(userId, 3));
+      await waitFor(() => staying.received.length === 3, timeout, 'the second and third');
+      expect(leaving.received.map(reasonOf)).toEqual(['r1']);
+      expect(staying.received.map(reasonOf)).toEqual(['r1', 'r2', 'r3']);
       await staying.unsubscribe();
     });
 
-    it('keeps delivering to other listeners when one listener throws', async () => {
+    it('keeps delivering to every listener, the throwing one included, when one listener throws', async () => {
       const userId = uniqueId('user');
+      const seenByThrowing: string[] = [];
       const throwing = await subscriberSide.subscribe((notification) => {
-        if (notification.userId === userId) throw new Error('listener bug');
+        if (notification.userId !== userId) return;
+        seenByThrowing.push(reasonOf(notification));
+        throw new Error('listener bug');
       });
       const healthy = await collect(subscriberSide, userId);
-      await publisher.publish(stopped(userId, 1));
-      await publisher.publish(stopped(userId, 2));
-      await waitFor(() => healthy.received.length === 2, timeout, 'both notifications');
+      const sent = [stopped(userId, 1), stopped(userId, 2), stopped(userId, 3)];
+      for (const notification of sent) await publisher.publish(notification);
+      await waitFor(
+        () => healthy.received.length >= 3 && seenByThrowing.length >= 3,
+        timeout,
+        'three notifications on both listeners',
+      );
+      // Exactly what was sent, intact and once each, to both.
+      expect(healthy.received).toEqual(sent);
+      expect(seenByThrowing).toEqual(['r1', 'r2', 'r3']);
       await throwing();
       await healthy.unsubscribe();
     });

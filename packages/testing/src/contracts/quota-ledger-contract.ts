@@ -14,11 +14,11 @@ const GB = 1_000_000_000;
 export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): void {
   describe(`${options.name}: QuotaLedger contract`, () => {
     let ledger: QuotaLedger;
-    let raw: RawOf<typeof options> | undefined;
+    let raw: RawOf<typeof options>;
 
     beforeAll(async () => {
       ledger = await options.create();
-      raw = resolveRaw(options.raw);
+      raw = resolveRaw(options.raw, options.name);
     });
 
     afterAll(async () => {
@@ -31,7 +31,6 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
     });
 
     async function expectRaw(userId: string, expected: { usedBytes: number; reservedBytes: number }) {
-      if (!raw) return;
       expect(await raw.getQuota(userId)).toMatchObject({ userId, ...expected });
     }
 
@@ -233,7 +232,7 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
         expect((await ledger.getUsage(uniqueId('user'), GB)).limitBytes).toBe(GB);
         const usage = await ledger.reserve(userId, uniqueId('res'), 1500 * MB, GB);
         expect(usage).toMatchObject({ limitBytes: 2 * GB, reservedBytes: 1500 * MB });
-        if (raw) expect(await raw.getQuota(userId)).toMatchObject({ limitBytes: 2 * GB });
+        expect(await raw.getQuota(userId)).toMatchObject({ limitBytes: 2 * GB });
 
         // Lowering it below what is in use blocks new reservations but keeps existing ones.
         await ledger.setLimit(userId, GB);
@@ -262,27 +261,57 @@ export function runQuotaLedgerContract(options: QuotaLedgerContractOptions): voi
       it('parallel reserves, commits and releases never exceed the limit', async () => {
         const userId = uniqueId('user');
         const limit = 500 * MB;
-        const succeeded: string[] = [];
-        await Promise.all(
-          Array.from({ length: 30 }, async (_, i) => {
-            const reservation = uniqueId('res');
-            try {
-              await ledger.reserve(userId, reservation, 100 * MB, limit);
-            } catch (error) {
-              expect(error).toMatchObject({ code: 'QUOTA_EXCEEDED' });
-              return;
-            }
-            succeeded.push(reservation);
-            // Half fail and release; half commit a smaller clip.
-            if (i % 2 === 0) await ledger.release(userId, reservation);
-            else await ledger.commit(userId, reservation, 10 * MB);
-          }),
+        // Every figure any call returned, and what concurrent readers saw, while the race ran.
+        const observed: QuotaUsage[] = [];
+        const watch = <T extends QuotaUsage>(usage: T) => {
+          observed.push(usage);
+          return usage;
+        };
+        const reserveWave = async (count: number) => {
+          const results = await Promise.allSettled(
+            Array.from({ length: count }, async () => {
+              const reservation = uniqueId('res');
+              watch(await ledger.reserve(userId, reservation, 100 * MB, limit));
+              return reservation;
+            }),
+          );
+          const { values, codes } = tally(results);
+          expect(codes).toEqual(Array(count - values.length).fill('QUOTA_EXCEEDED'));
+          return values;
+        };
+        const readers = (count: number) =>
+          Array.from({ length: count }, async () => {
+            watch(await ledger.getUsage(userId, limit));
+          });
+
+        // 1. Thirty reserves of 100 MB under 500 MB, every granted one held: exactly five.
+        const [held] = await Promise.all([reserveWave(30), ...readers(10)]);
+        expect(held).toHaveLength(5);
+        expect(figures(await ledger.getUsage(userId, limit))).toEqual({ usedBytes: 0, reservedBytes: limit });
+        await expectRaw(userId, { usedBytes: 0, reservedBytes: limit });
+
+        // 2. Two of them commit a 10 MB clip and three release, while thirty more reserves race
+        //    them: whichever order they run in, the total never passes the limit.
+        const settle = held.map((reservation, i) =>
+          i < 2
+            ? ledger.commit(userId, reservation, 10 * MB).then(watch)
+            : ledger.release(userId, reservation).then(watch),
         );
-        expect(succeeded.length).toBeGreaterThanOrEqual(5);
-        const usage = await ledger.getUsage(userId, limit);
-        expect(usage.reservedBytes).toBe(0);
-        expect(usage.usedBytes % (10 * MB)).toBe(0);
-        expect(usage.usedBytes).toBeLessThanOrEqual(limit);
+        const [racing] = await Promise.all([reserveWave(30), ...settle, ...readers(10)]);
+
+        // 3. With everything settled, one more wave fills exactly what is left: 500 − 20 MB used
+        //    leaves room for four 100 MB reservations in all, across waves 2 and 3.
+        const [late] = await Promise.all([reserveWave(30), ...readers(5)]);
+        expect(racing.length + late.length).toBe(4);
+        const final = { usedBytes: 20 * MB, reservedBytes: 400 * MB };
+        expect(figures(await ledger.getUsage(userId, limit))).toEqual(final);
+        await expectRaw(userId, final);
+
+        // 15 from wave 1, 15 + its grants from wave 2, 5 + its grants from wave 3.
+        expect(observed).toHaveLength(39);
+        for (const usage of observed) {
+          expect(usage.usedBytes + usage.reservedBytes, JSON.stringify(usage)).toBeLessThanOrEqual(limit);
+        }
       });
 
       it('parallel reserves of one reservation id count it once', async () => {

@@ -25,12 +25,12 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
     let store: SessionStore;
     let unwrapped: SessionStore | undefined;
     const createdIds = new Set<string>();
-    let raw: RawOf<typeof options> | undefined;
+    let raw: RawOf<typeof options>;
 
     beforeAll(async () => {
       unwrapped = await options.create();
       store = trackCreates(unwrapped, createdIds);
-      raw = resolveRaw(options.raw);
+      raw = resolveRaw(options.raw, options.name);
     });
 
     afterAll(async () => {
@@ -82,16 +82,14 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(Math.abs(created.createdAt.getTime() - before)).toBeLessThan(60_000);
         expect(created.updatedAt.getTime()).toBeGreaterThanOrEqual(created.createdAt.getTime());
         expect(await store.get(created.id)).toEqual(created);
-        if (raw) {
-          expect(await raw.getSession(created.id)).toMatchObject({
-            id: created.id,
-            userId: input.userId,
-            status: 'starting',
-            egressId: null,
-            communityId: input.communityId,
-            missedSightings: 0,
-          });
-        }
+        expect(await raw.getSession(created.id)).toMatchObject({
+          id: created.id,
+          userId: input.userId,
+          status: 'starting',
+          egressId: null,
+          communityId: input.communityId,
+          missedSightings: 0,
+        });
       });
 
       it('keeps an egress id given at creation and accepts integrator-style user ids', async () => {
@@ -133,7 +131,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         const error = await expectReplayError(() => store.create(second), 'ALREADY_ACTIVE');
         expect(error.details?.sessionId).toBe(first.id);
         expect(await store.get(second.id)).toBeNull();
-        if (raw) expect(await raw.getSession(second.id)).toBeNull();
+        expect(await raw.getSession(second.id)).toBeNull();
 
         // `active` counts as live too.
         await store.transition(first.id, ['starting'], 'active');
@@ -158,7 +156,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         const duplicate = newSessionInput({ id: original.id });
         await expectReplayError(() => store.create(duplicate), 'INVALID_INPUT');
         expect(await store.get(original.id)).toEqual(original);
-        if (raw) expect((await raw.getSession(original.id))?.userId).toBe(original.userId);
+        expect((await raw.getSession(original.id))?.userId).toBe(original.userId);
       });
 
       it('refuses malformed session fields with INVALID_INPUT and stores nothing', async () => {
@@ -177,7 +175,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
           const input = newSessionInput(fields);
           await expectReplayError(() => store.create(input), 'INVALID_INPUT');
           expect(await store.get(input.id)).toBeNull();
-          if (raw) expect(await raw.getSession(input.id)).toBeNull();
+          expect(await raw.getSession(input.id)).toBeNull();
         }
       });
 
@@ -207,7 +205,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         const error = await expectReplayError(() => store.create(blocked, limit), 'LIMIT_REACHED');
         expect(error.details).toMatchObject({ communityId, limit: 2 });
         expect(await store.get(blocked.id)).toBeNull();
-        if (raw) expect(await raw.getSession(blocked.id)).toBeNull();
+        expect(await raw.getSession(blocked.id)).toBeNull();
 
         // Another community is not affected; neither is a create without a limit.
         await store.create(newSessionInput({ communityId: uniqueId('community') }), limit);
@@ -255,12 +253,10 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(codes).toEqual(Array(49).fill('ALREADY_ACTIVE'));
         const winner = values[0]!;
         expect((await store.findLiveByUser(userId))?.id).toBe(winner.id);
-        if (raw) {
-          for (const input of inputs) {
-            const row = await raw.getSession(input.id);
-            if (input.id === winner.id) expect(row?.status).toBe('starting');
-            else expect(row).toBeNull();
-          }
+        for (const input of inputs) {
+          const row = await raw.getSession(input.id);
+          if (input.id === winner.id) expect(row?.status).toBe('starting');
+          else expect(row).toBeNull();
         }
       });
 
@@ -274,11 +270,8 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(codes).toEqual(Array(17).fill('LIMIT_REACHED'));
         const live = (await store.listByStatus(LIVE)).filter((s) => s.communityId === communityId);
         expect(live.map((s) => s.id).sort()).toEqual(values.map((s) => s.id).sort());
-        const reader = raw;
-        if (reader) {
-          const rows = await Promise.all(inputs.map((input) => reader.getSession(input.id)));
-          expect(rows.filter((row) => row !== null)).toHaveLength(3);
-        }
+        const rows = await Promise.all(inputs.map((input) => raw.getSession(input.id)));
+        expect(rows.filter((row) => row !== null)).toHaveLength(3);
       });
 
       it('20 parallel transitions starting→active vs starting→stopped: exactly one wins', async () => {
@@ -296,7 +289,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(winners).toHaveLength(1);
         const final = await store.get(session.id);
         expect(final?.status).toBe(winners[0]!.status);
-        if (raw) expect((await raw.getSession(session.id))?.status).toBe(winners[0]!.status);
+        expect((await raw.getSession(session.id))?.status).toBe(winners[0]!.status);
       });
 
       it('20 parallel "egress ended" webhooks for one session: exactly one applies', async () => {
@@ -337,9 +330,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(active!.updatedAt.getTime()).toBeGreaterThanOrEqual(session.updatedAt.getTime());
         expect(active!.createdAt).toEqual(session.createdAt);
         expect(await store.get(session.id)).toEqual(active);
-        if (raw) {
-          expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', egressId, startedAt });
-        }
+        expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', egressId, startedAt });
       });
 
       it('returns null and changes nothing when the status does not match or the id is unknown', async () => {
@@ -348,8 +339,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(await store.transition(session.id, [], 'stopped')).toBeNull();
         expect(await store.get(session.id)).toEqual(session);
         expect(await store.transition(uniqueId('rs'), LIVE, 'stopped')).toBeNull();
-        if (raw)
-          expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', endReason: null });
+        expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', endReason: null });
       });
 
       it('leaves fields given as undefined alone and clears fields given as null', async () => {
@@ -409,7 +399,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(await store.transition(session.id, ['starting', 'active', 'failed'], 'active')).toBeNull();
         expect((await store.get(session.id))?.status).toBe('stopped');
         expect(await store.findLiveByUser(session.userId)).toBeNull();
-        if (raw) expect((await raw.getSession(session.id))?.status).toBe('stopped');
+        expect((await raw.getSession(session.id))?.status).toBe('stopped');
       });
 
       it('records a failure with its error from starting or active', async () => {
@@ -422,11 +412,10 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
             error: 'Start signal not received',
           });
           expect(failed).toMatchObject({ status: 'failed', error: 'Start signal not received' });
-          if (raw)
-            expect(await raw.getSession(session.id)).toMatchObject({
-              status: 'failed',
-              error: failed!.error,
-            });
+          expect(await raw.getSession(session.id)).toMatchObject({
+            status: 'failed',
+            error: failed!.error,
+          });
         }
       });
 
@@ -440,7 +429,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         });
         expect(healed).toMatchObject({ status: 'active', endedAt: null, endReason: null });
         expect((await store.findLiveByUser(session.userId))?.id).toBe(session.id);
-        if (raw) expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', endedAt: null });
+        expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', endedAt: null });
       });
 
       it('refuses to heal a session whose user has started another one (ALREADY_ACTIVE)', async () => {
@@ -465,8 +454,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         expect(await store.get(session.id)).toEqual(patched);
         const cleared = await store.patch(session.id, LIVE, { missedSightings: 0 });
         expect(cleared?.missedSightings).toBe(0);
-        if (raw)
-          expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', missedSightings: 0 });
+        expect(await raw.getSession(session.id)).toMatchObject({ status: 'active', missedSightings: 0 });
       });
 
       it('returns null and changes nothing when the status does not match or the id is unknown', async () => {
@@ -552,7 +540,7 @@ export function runSessionStoreContract(options: SessionStoreContractOptions): v
         const session = await store.create(newSessionInput());
         expect(await store.delete(session.id)).toBe(true);
         expect(await store.get(session.id)).toBeNull();
-        if (raw) expect(await raw.getSession(session.id)).toBeNull();
+        expect(await raw.getSession(session.id)).toBeNull();
         expect(await store.delete(session.id)).toBe(false);
         expect(await store.delete(uniqueId('rs'))).toBe(false);
         const again = await store.create(newSessionInput({ userId: session.userId }));

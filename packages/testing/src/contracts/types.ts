@@ -15,18 +15,22 @@ import type {
   SessionStore,
 } from '@livekit-replay/core';
 
-export interface ContractOptions<TStore, TRaw = undefined> {
+export interface ContractOptions<TStore> {
   /** Shown in the describe block, e.g. "prisma (postgres)". */
   name: string;
   /** Builds the store under test. Called once per suite (twice for crossInstance suites). */
   create: () => Promise<TStore> | TStore;
   /** Runs after the suite (close connections). Tests never truncate: each uses unique ids. */
   cleanup?: () => Promise<void>;
+}
+
+/** A store suite's options: the raw reader is required, its checks never silently skip. */
+export interface StoreContractOptions<TStore, TRaw> extends ContractOptions<TStore> {
   /**
-   * Optional reader over the backing store, used to double-check writes. A function is called
-   * after `create` resolved, for readers that need what `create` set up.
+   * Reader over the backing store that bypasses the adapter, used to double-check writes. A
+   * function is called after `create` resolved, for readers that need what `create` set up.
    */
-  raw?: TRaw | (() => TRaw);
+  raw: TRaw | (() => TRaw);
 }
 
 export interface RawSessionRow {
@@ -84,10 +88,10 @@ export interface CommunityConfigStoreRawReader {
   getCommunityConfig(communityId: string): Promise<RawCommunityConfigRow | null>;
 }
 
-export type SessionStoreContractOptions = ContractOptions<SessionStore, SessionStoreRawReader>;
-export type ClipStoreContractOptions = ContractOptions<ClipStore, ClipStoreRawReader>;
-export type QuotaLedgerContractOptions = ContractOptions<QuotaLedger, QuotaLedgerRawReader>;
-export type CommunityConfigStoreContractOptions = ContractOptions<
+export type SessionStoreContractOptions = StoreContractOptions<SessionStore, SessionStoreRawReader>;
+export type ClipStoreContractOptions = StoreContractOptions<ClipStore, ClipStoreRawReader>;
+export type QuotaLedgerContractOptions = StoreContractOptions<QuotaLedger, QuotaLedgerRawReader>;
+export type CommunityConfigStoreContractOptions = StoreContractOptions<
   CommunityConfigStore,
   CommunityConfigStoreRawReader
 >;
@@ -111,4 +115,4 @@ export interface NotifierContractOptions extends ContractOptions<Notifier> {
 }
 
 /** The raw reader type of a suite's options. */
-export type RawOf<TOptions> = TOptions extends { raw?: infer R } ? Exclude<R, () => unknown> : never;
+export type RawOf<TOptions> = TOptions extends { raw: infer R } ? Exclude<R, () => unknown> : never;

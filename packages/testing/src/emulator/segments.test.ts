@@ -52,9 +52,11 @@ describe('egress emulator: segments and playlists', () => {
       requestedFps: 60,
       videoBitrateKbps: 6000,
     });
-    // Without history the first segment appears after about one segment duration.
+    // Without history the first segment is live: it starts at the request and is complete only
+    // once the wall clock has passed its end.
     const first = await emu.waitForSegments(info.egressId, 1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+    expect(first[0]!.pdtMs).toBeGreaterThanOrEqual(started - 1000);
+    expect(first[0]!.completedAt).toBeGreaterThanOrEqual(first[0]!.pdtMs + first[0]!.durationS * 1000);
 
     // A segment in progress is on disk under its final name but not in the playlist yet.
     const dir = egress?.outputDir ?? '';
@@ -161,7 +163,7 @@ describe('egress emulator: segments and playlists', () => {
     expect(audio).toMatchObject({ codec_name: 'aac', sample_rate: '48000', channels: 2 });
   });
 
-  it('pre-fills history: past PDTs and names, encoded faster than real time, then continues live', async () => {
+  it('pre-fills history: past PDTs and names, all from before the start request, then continues live', async () => {
     emu.setHistorySeconds(12, 'room-history');
     const before = Date.now();
     const info = await client.startTrackCompositeEgress(
@@ -178,10 +180,11 @@ describe('egress emulator: segments and playlists', () => {
     const egress = emu.getEgress(info.egressId);
     expect(egress?.historySeconds).toBe(12);
     expect(Math.abs((egress?.originMs ?? 0) - (before - 12_000))).toBeLessThan(1000);
-    // Five segments cover ~10 s of the past: they exist well before 10 s of wall time pass.
+    // Five segments cover ~10 s of the past, each written after the instant it ends (history,
+    // not live). How fast it is pre-filled is the bench's business.
     const history = await emu.waitForSegments(info.egressId, 5);
-    expect(Date.now() - before).toBeLessThan(10_000);
-    for (const s of history) expect(s.pdtMs + s.durationS * 1000).toBeLessThan(Date.now());
+    for (const s of history) expect(s.pdtMs + s.durationS * 1000).toBeLessThanOrEqual(s.completedAt);
+    expect(history.at(-1)!.pdtMs + history.at(-1)!.durationS * 1000).toBeLessThanOrEqual(before + 1000);
     expect(history[0]?.name).toBe(`seg_${timestampSuffix(egress?.originMs ?? 0)}.ts`);
 
     // Then live: a later segment completes only once the wall clock has passed its end.
@@ -191,7 +194,6 @@ describe('egress emulator: segments and playlists', () => {
     if (last) {
       const endMs = last.pdtMs + last.durationS * 1000;
       expect(last.completedAt).toBeGreaterThanOrEqual(endMs);
-      expect(last.completedAt - endMs).toBeLessThan(3000);
     }
     const playlist = parsePlaylist(await readFile(egress?.playlistPath ?? '', 'utf8'));
     for (let i = 1; i < playlist.entries.length; i++) {

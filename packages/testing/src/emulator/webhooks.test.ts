@@ -219,10 +219,21 @@ describe('egress emulator: webhooks and faults', () => {
     const { egressId } = await client.startTrackCompositeEgress('room-stall', output('stall/seg'), {
       videoTrackId: 'v',
     });
+    // A control egress that keeps running: its new segments show that time went by.
+    const control = await client.startTrackCompositeEgress(
+      'room-stall-control',
+      output('stall-control/seg'),
+      {
+        videoTrackId: 'v',
+      },
+    );
     await emu.waitForSegments(egressId, 1);
+    const controlSegments = (await emu.waitForSegments(control.egressId, 1)).length;
     emu.faults.stallEgress(egressId);
     const count = emu.getEgress(egressId)?.segments.length ?? 0;
-    await new Promise((r) => setTimeout(r, 2500));
+    // Two more 1 s segments on the control egress: the stalled one would have written some too.
+    await emu.waitForSegments(control.egressId, controlSegments + 2);
+    await client.stopEgress(control.egressId);
     expect(emu.getEgress(egressId)?.segments.length).toBe(count);
     expect(emu.getEgress(egressId)?.stalled).toBe(true);
     expect((await client.listEgress({ egressId }))[0]?.status).toBe(EgressStatus.EGRESS_ACTIVE);

@@ -57,11 +57,32 @@ describe('JobScheduler', () => {
 
   it('never overlaps a pass, renews the lease of a long pass, and stops without leaving timers', async () => {
     const timersBefore = timerCount();
+    // Counts the scheduler's lease renewals: the signal that a long pass is keeping its lease.
+    let renewals = 0;
     const lock = new InProcessJobLock();
+    const countingLock = {
+      async acquire(name: string, ttlMs: number) {
+        const lease = await lock.acquire(name, ttlMs);
+        return (
+          lease && {
+            renew: async (next: number) => {
+              const held = await lease.renew(next);
+              if (held) renewals++;
+              return held;
+            },
+            release: () => lease.release(),
+          }
+        );
+      },
+    };
     let running = 0;
     let maxRunning = 0;
     let passes = 0;
     let finished = 0;
+    let endFirstPass = () => {};
+    const firstPassEnds = new Promise<void>((resolve) => {
+      endFirstPass = resolve;
+    });
     const job = {
       name: 'test.long',
       intervalMs: 20,
@@ -69,29 +90,31 @@ describe('JobScheduler', () => {
         running++;
         passes++;
         maxRunning = Math.max(maxRunning, running);
-        // Longer than the 1 s minimum lease: only renewal keeps other instances out.
-        await sleep(passes === 1 ? 1600 : 30);
+        // The first pass lasts until the test ends it, past the 1 s minimum lease.
+        if (passes === 1) await firstPassEnds;
+        else await sleep(30);
         running--;
         finished++;
       },
     };
-    const scheduler = new JobScheduler({ jobLock: lock, jobs: [job] });
+    const scheduler = new JobScheduler({ jobLock: countingLock, jobs: [job] });
     const other = new JobScheduler({ jobLock: lock, jobs: [{ ...job, run: async () => {} }] });
     scheduler.start();
     await eventually(() => running === 1, 2000, 'the first pass');
     // While the first pass runs: the same instance is busy, another instance finds the lease held.
     expect(await scheduler.runNow('test.long')).toBe('busy');
-    await sleep(1200);
+    // Renewed every third of the 1 s lease: after four, the first grant alone would have lapsed.
+    await eventually(() => renewals >= 4, 5000, 'four lease renewals');
     expect(running).toBe(1);
     expect(await other.runNow('test.long')).toBe('locked');
+    endFirstPass();
     await eventually(() => passes >= 4, 5000, 'more passes');
     expect(maxRunning).toBe(1);
 
     await scheduler.stop();
-    const passesAtStop = passes;
+    // Stopped means no pass in flight and no timer left that could start one.
     expect(finished).toBe(passes);
-    await sleep(200);
-    expect(passes).toBe(passesAtStop);
+    expect(timerCount()).toBeLessThanOrEqual(timersBefore);
     expect(await scheduler.runNow('test.long')).toBe('stopped');
     // The lease was released: another instance may run right away.
     expect(await other.runNow('test.long')).toBe('ran');
