@@ -23,7 +23,12 @@ export type ReplayNotification =
   | (NotificationBase & { type: 'REPLAY_BUFFER_STARTED'; session: PublicSession })
   | (NotificationBase & { type: 'REPLAY_BUFFER_STOPPED'; reason: string })
   | (NotificationBase & { type: 'REPLAY_BUFFER_FAILED'; error: string })
-  | (NotificationBase & { type: 'CAPTURE_PROGRESS'; captureId: string; fraction: number })
+  | (NotificationBase & {
+      type: 'CAPTURE_PROGRESS';
+      captureId: string;
+      fraction: number;
+      stage?: 'waiting' | 'cutting' | 'storing';
+    })
   | (NotificationBase & { type: 'CLIP_READY'; captureId: string; clipId: string })
   | (NotificationBase & { type: 'CAPTURE_FAILED'; captureId: string; code: string; error: string });
 

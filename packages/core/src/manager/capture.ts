@@ -3,7 +3,8 @@ import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
-import { selectSegments, waitForCoverage } from '../segments/select.js';
+import { endClampReason, waitForLiveEdge, waitingNotice } from '../segments/live-edge.js';
+import { selectSegments } from '../segments/select.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ClipRecord, ReplaySession } from '../types.js';
 import type { ManagerContext } from './context.js';
@@ -148,11 +149,14 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   ctx.events.emit('capture:started', { captureId, sessionId: session.id, userId: session.userId });
 
   try {
-    if (isLive(session) && (snapshot.endMs ?? 0) < requested.endMs) {
-      ({ snapshot } = await waitForCoverage(() => readSessionIndex(ctx, session), requested.endMs, {
-        timeoutMs: ctx.config.liveEdgeWaitMs,
-      }));
-    }
+    const edge = isLive(session) // hardening: wait bounded by the segment in progress, tell the user
+      ? await waitForLiveEdge(() => readSessionIndex(ctx, session), snapshot, requested.endMs, {
+          segmentDurationSeconds: session.segmentDurationSeconds,
+          maxWaitMs: ctx.config.liveEdgeWaitMs,
+          onWaiting: () => void notifyUser(ctx, waitingNotice(session, captureId)),
+        })
+      : null;
+    if (edge) snapshot = edge.snapshot;
     const selected = selectSegments(snapshot, requested);
     if (!selected.ok) {
       const code =
@@ -243,6 +247,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       metadata: {
         clampedStart: selection.startClamped,
         clampedEnd: selection.endClamped,
+        clampReason: endClampReason(selection, snapshot, edge, isLive(session)),
         gaps: selection.gaps.map((gap) => ({
           start: new Date(gap.startMs).toISOString(),
           durationSeconds: gap.durationSeconds,

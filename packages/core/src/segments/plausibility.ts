@@ -1,3 +1,4 @@
+import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { Segment } from './types.js';
 
 /**
@@ -72,4 +73,17 @@ export function implausibility(
     };
   }
   return null;
+}
+
+/**
+ * The coded error an anomaly is reported as (through the manager's `error` event): a data
+ * problem in the segment directory, never the caller's INVALID_INPUT.
+ */
+export function segmentAnomalyError(sessionId: string, anomaly: SegmentAnomaly): ReplayBufferError {
+  const what = anomaly.action === 'skipped' ? 'skipped' : 'timed from the file instead';
+  return new ReplayBufferError(
+    ReplayErrorCode.MEDIA_ERROR,
+    `Segment data not believed in session ${sessionId}: ${anomaly.name} ${anomaly.message}; ${what}`,
+    { details: { sessionId, ...anomaly } },
+  );
 }
