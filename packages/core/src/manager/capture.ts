@@ -3,6 +3,7 @@ import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
+import { redactErrorPaths } from '../redact-paths.js';
 import { endClampReason, waitForLiveEdge, waitingNotice } from '../segments/live-edge.js';
 import { selectSegments } from '../segments/select.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
@@ -275,7 +276,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     const coded = await diskFullAsStorageError(
       toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed'),
       pending?.path ?? null,
-    );
+    ).then((e) => redactErrorPaths(e, [ctx.config.segmentsDir, ctx.config.clipsDir])); // hardening: no server paths
     await pending?.abort().catch(() => undefined);
     if (storedKey) await ctx.storage.delete(storedKey).catch(() => undefined);
     if (posterKey) await ctx.storage.delete(posterKey).catch(() => undefined);

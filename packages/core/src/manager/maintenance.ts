@@ -4,6 +4,7 @@ import path from 'node:path';
 import { isReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { toPublicSession } from '../events.js';
 import { isSafeId } from '../ids.js';
+import { redactPaths } from '../redact-paths.js';
 import { isSweepCandidate, newestActivityMs } from '../segments/directory-sweep.js';
 import { retentionVictims } from '../segments/retention.js';
 import type { EgressSnapshot, ReplaySession } from '../types.js';
@@ -22,7 +23,7 @@ function messageOf(error: unknown): string {
 }
 
 function report(ctx: ManagerContext, errors: string[], what: string, error: unknown): void {
-  const text = `${what}: ${messageOf(error)}`;
+  const text = redactPaths(`${what}: ${messageOf(error)}`, [ctx.config.segmentsDir, ctx.config.clipsDir]);
   errors.push(text);
   ctx.events.emit('error', error instanceof Error ? error : new Error(text));
 }

@@ -2,6 +2,7 @@ import path from 'node:path';
 import EventEmitter from 'eventemitter3';
 import { parseReplayConfig, type ReplayConfig, type ReplayConfigInput } from '../config.js';
 import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
+import { assertCommunityConfig, assertIntegratorId } from '../input-guards.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
 import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
 import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memory/index.js';
@@ -183,8 +184,8 @@ export class ReplayBufferManager {
   }
 
   /** The user's live session, or null. */
-  getActiveSession(userId: string): Promise<ReplaySession | null> {
-    return this.ctx.sessions.findLiveByUser(userId);
+  async getActiveSession(userId: string): Promise<ReplaySession | null> {
+    return this.ctx.sessions.findLiveByUser(assertIntegratorId(userId, 'userId'));
   }
 
   /** Warming up? How much is buffered? How big would each preset save be? */
@@ -195,7 +196,7 @@ export class ReplayBufferManager {
   /** A community's replay settings; the configured defaults when it never set any. */
   async getCommunityConfig(communityId: string): Promise<CommunityReplayConfig> {
     return (
-      (await this.ctx.communities.get(communityId)) ?? {
+      (await this.ctx.communities.get(assertIntegratorId(communityId, 'communityId'))) ?? {
         communityId,
         enabled: true,
         maxConcurrent: this.config.defaultCommunityMaxConcurrent,
@@ -204,8 +205,8 @@ export class ReplayBufferManager {
   }
 
   /** Turns replay buffers on or off in a community and sets how many may run at once. */
-  setCommunityConfig(config: CommunityReplayConfig): Promise<CommunityReplayConfig> {
-    return this.ctx.communities.set(config);
+  async setCommunityConfig(config: CommunityReplayConfig): Promise<CommunityReplayConfig> {
+    return this.ctx.communities.set(assertCommunityConfig(config));
   }
 
   // ── Capture ───────────────────────────────────────────────────────────────────────────

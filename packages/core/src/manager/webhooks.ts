@@ -3,6 +3,7 @@ import type { EgressInfo } from '@livekit/protocol';
 import { WebhookReceiver } from 'livekit-server-sdk';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { SAFE_ID_PATTERN } from '../ids.js';
+import { assertRawWebhookInput } from '../input-guards.js';
 import { toEgressSnapshot } from '../livekit/livekit-egress-gateway.js';
 import type { EgressSnapshot, ReplaySession, SessionStatus } from '../types.js';
 import type { ManagerContext } from './context.js';
@@ -150,6 +151,7 @@ export async function verifyWebhook(
   rawBody: string | Uint8Array,
   authorization: string | undefined,
 ): Promise<{ event: string; egressInfo: EgressInfo | undefined }> {
+  assertRawWebhookInput(rawBody, authorization); // hardening: parsed bodies, null, numbers → WEBHOOK_INVALID
   if (typeof authorization !== 'string' || authorization.trim() === '') {
     throw invalid('The webhook has no Authorization header; only LiveKit-signed webhooks are accepted');
   }
