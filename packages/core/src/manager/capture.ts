@@ -5,6 +5,7 @@ import { newId, safeJoin } from '../ids.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
 import { redactErrorPaths } from '../redact-paths.js';
 import { endClampReason, waitForLiveEdge, waitingNotice } from '../segments/live-edge.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
 import { selectSegments } from '../segments/select.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ClipRecord, ReplaySession } from '../types.js';
@@ -188,6 +189,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
         fraction,
       });
     };
+    await assertSegmentFiles(selection.segments); // hardening: still regular files, no symlink/FIFO
     const result = await ctx.media.cut({
       segments: selection.segments,
       startMs: selection.startMs,

@@ -7,6 +7,7 @@ import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { isSafeId, safeJoin } from '../ids.js';
 import { resolveFfmpegPath, TextTail } from '../media/binaries.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
 import type { ManagerContext } from './context.js';
@@ -312,6 +313,7 @@ export async function resolvePreviewSegment(
   const segment = snapshot.segments.find((s) => s.name === segmentName);
   if (!segment) throw segmentGone(segmentName);
   const cached = safeJoin(previewCacheDirOf(ctx, session.id), segment.name);
+  await assertSegmentFiles([segment]); // hardening: a regular file, no symlink/FIFO
   await ensureCached(cached, (temp) => remuxSegment(ctx, segment.path, temp));
   const info = await stat(cached).catch(() => null);
   if (!info) throw segmentGone(segmentName);

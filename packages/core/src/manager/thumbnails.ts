@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
 import type { Segment } from '../segments/types.js';
 import type { ManagerContext } from './context.js';
 import {
@@ -149,6 +150,7 @@ export async function resolveThumbnail(
     );
   }
   const target = safeJoin(previewCacheDirOf(ctx, session.id), THUMBNAIL_DIR, name);
+  await assertSegmentFiles([segment]); // hardening: a regular file, no symlink/FIFO
   await ensureCached(target, (temp) => ctx.media.poster(segment.path, temp, 0, width));
   const info = await stat(target);
   return { stream: createReadStream(target), sizeBytes: info.size, mimeType: 'image/jpeg' };

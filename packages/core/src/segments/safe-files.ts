@@ -148,3 +148,32 @@ export async function readRegularFileBounded(
     await handle.close();
   }
 }
+
+/**
+ * Right before segments are handed to ffmpeg by path: each must still be a regular file (not
+ * swapped for a symlink or FIFO since the index was read). A missing one is RANGE_UNAVAILABLE
+ * (retention removed it), anything else STORAGE_ERROR; messages name files, never paths.
+ */
+export async function assertSegmentFiles(
+  segments: ReadonlyArray<{ path: string; name: string }>,
+): Promise<void> {
+  for (const segment of segments) {
+    let info: Stats;
+    try {
+      info = await lstat(segment.path);
+    } catch (error) {
+      throw new ReplayBufferError(
+        ReplayErrorCode.RANGE_UNAVAILABLE,
+        `Segment ${segment.name} is no longer in the replay buffer; try again`,
+        { cause: error, details: { segmentName: segment.name } },
+      );
+    }
+    if (!info.isFile()) {
+      throw unsafe(
+        `Segment ${segment.name} is not a regular file; refusing to read it`,
+        'not_regular',
+        segment.name,
+      );
+    }
+  }
+}
