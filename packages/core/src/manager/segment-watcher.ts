@@ -40,6 +40,7 @@ export class SegmentWatcher {
     await mkdir(root, { recursive: true });
     const watcher = watch(root, {
       depth: 1,
+      followSymlinks: false, // hardening: a symlinked session directory is not ours to watch
       ignoreInitial: true,
       persistent: true,
       usePolling: this.options.usePolling ?? false,
