@@ -78,6 +78,8 @@ function runCli(args: string[], env: Record<string, string | undefined> = {}) {
     const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'src/bin.ts', ...args], {
       cwd: PACKAGE_DIR,
       env: { ...process.env, ...env },
+      timeout: 120_000,
+      killSignal: 'SIGKILL', // a hung CLI never outlives the test
     });
     let stdout = '';
     let stderr = '';

@@ -1,15 +1,39 @@
 // Leases across connections and processes: one winner, renewal, and expiry when the holder
 // process is killed without releasing.
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { uniqueId } from '@livekit-replay/testing/contracts';
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createRedisAdapters, type RedisAdapters } from './create-redis-adapters.js';
 import { keyPart } from './keys.js';
 import { REDIS_URL, useSharedRedis } from './test-support/redis-env.js';
 
 const shared = useSharedRedis('joblock');
+
+/** Holder processes started by a test: killed (whole process group) even when the test fails. */
+const holders = new Set<ChildProcess>();
+afterEach(async () => {
+  for (const child of holders) await killGroup(child);
+});
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  holders.delete(child);
+  const exited = child.exitCode === null && child.signalCode === null ? once(child, 'exit') : null;
+  if (child.pid !== undefined && groupAlive(child.pid)) process.kill(-child.pid, 'SIGKILL');
+  await exited;
+  // The group's other members (tsx's esbuild service) die with the same signal; wait for them.
+  for (let i = 0; child.pid !== undefined && groupAlive(child.pid) && i < 100; i++) await sleep(20);
+}
 const { prefix } = shared;
 
 function instance(): RedisAdapters {
@@ -54,10 +78,14 @@ describe('RedisJobLock', () => {
   it('lets the lease of a killed holder process expire, and never grants it twice meanwhile', async () => {
     const name = uniqueId('sweep');
     const holderScript = fileURLToPath(new URL('./test-support/lock-holder.ts', import.meta.url));
-    const tsx = fileURLToPath(new URL('../../../node_modules/.bin/tsx', import.meta.url));
-    const child = spawn(tsx, ['--conditions=source', holderScript, REDIS_URL, prefix, name, '1500'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    // One node process (tsx as a loader, not the tsx CLI, which would leave its own child
+    // running when killed), in its own process group so that everything it started dies with it.
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', holderScript, REDIS_URL, prefix, name, '4000'],
+      { stdio: ['pipe', 'pipe', 'pipe'], detached: true },
+    );
+    holders.add(child);
     let output = '';
     let errors = '';
     child.stdout.on('data', (chunk) => {
@@ -76,15 +104,15 @@ describe('RedisJobLock', () => {
       }
       expect(output.trim()).toBe('acquired');
     } finally {
-      const exited = once(child, 'exit');
-      child.kill('SIGKILL');
-      await exited;
+      await killGroup(child);
     }
+    // Nothing of the holder's process group is left (no node, no esbuild service).
+    expect(groupAlive(child.pid!)).toBe(false);
     // The holder is dead and never released: the lease is still held until its TTL runs out.
     const lock = instance().jobLock;
     expect(await lock.acquire(name, 10_000)).toBeNull();
     expect(await shared.admin.pttl(`${prefix}lock:${keyPart(name)}`)).toBeGreaterThan(0);
-    const deadline = Date.now() + 5_000;
+    const deadline = Date.now() + 8_000;
     let lease = await lock.acquire(name, 10_000);
     while (!lease) {
       if (Date.now() > deadline) throw new Error('the dead holder’s lease never expired');

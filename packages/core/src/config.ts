@@ -51,6 +51,8 @@ export const replayConfigSchema = z.object({
   startTimeoutSeconds: z.number().int().positive().default(120),
   /** Segment directories no session refers to (left by crashes) are swept once idle this long. */
   unreferencedDirGraceSeconds: z.number().int().min(0).default(3600),
+  /** Sweep unreferenced directories at all (only `rs_<hex>` names this library issued); off when the root is shared with tools that do not expect it. */
+  sweepUnreferencedDirs: z.boolean().default(true),
   /** Maintenance intervals (ReplayBufferManager.startScheduler). */
   reconcileIntervalSeconds: z.number().positive().default(60),
   orphanCleanupIntervalSeconds: z.number().positive().default(600),
@@ -126,6 +128,7 @@ export const REPLAY_ENV = {
   REPLAY_ORPHAN_CLEANUP_INTERVAL_SECONDS: 'orphanCleanupIntervalSeconds',
   REPLAY_SEGMENT_SWEEP_INTERVAL_SECONDS: 'segmentSweepIntervalSeconds',
   REPLAY_FRAGMENT_CACHE: 'fragmentCache',
+  REPLAY_SWEEP_UNREFERENCED_DIRS: 'sweepUnreferencedDirs',
   FFMPEG_PATH: 'ffmpegPath',
   FFPROBE_PATH: 'ffprobePath',
 } as const;
@@ -154,7 +157,7 @@ const NUMERIC_FIELDS = new Set([
   'segmentSweepIntervalSeconds',
 ]);
 
-const BOOLEAN_FIELDS = new Set(['fragmentCache']);
+const BOOLEAN_FIELDS = new Set(['fragmentCache', 'sweepUnreferencedDirs']);
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true,
   '1': true,

@@ -97,6 +97,8 @@ export interface ClipMetadata {
   clampedStart: boolean;
   /** True when the requested end ran past the newest available moment. */
   clampedEnd: boolean;
+  /** Why the end was clamped: `live_edge_timeout`, `buffer_ended` or `gap` (null when it was not). */
+  clampReason?: string | null;
   /** Missing stretches inside the clip (wall clock). */
   gaps: Array<{ start: string; durationSeconds: number }>;
   cutMode: 'accurate' | 'fast';

@@ -107,6 +107,7 @@ export class ThrowawayRedis {
       { stdio: 'ignore' },
     );
     this.process = child;
+    killWithThisProcess(child);
     child.once('exit', () => {
       if (this.process === child) this.process = null;
     });
@@ -279,6 +280,7 @@ export class ThrowawayCluster {
           { cwd: dir, stdio: 'ignore' },
         );
         cluster.processes.push(child);
+        killWithThisProcess(child);
       }
       await cluster.waitFor(async (client) => (await client.ping()) === 'PONG', 'the nodes to start');
       const create = spawn(
@@ -382,4 +384,11 @@ export function useSharedRedis(name: string): SharedRedisFixture {
       return adapters;
     },
   };
+}
+
+/** A test server must not outlive the test process, even when a failed test skipped its stop(). */
+function killWithThisProcess(child: ChildProcess): void {
+  const kill = () => child.kill('SIGKILL');
+  process.once('exit', kill);
+  child.once('exit', () => process.off('exit', kill));
 }

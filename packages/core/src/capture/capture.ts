@@ -4,6 +4,7 @@ import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../erro
 import { newId, safeJoin } from '../ids.js';
 import { shareClip } from '../library/share.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
+import { redactErrorPaths } from '../redact-paths.js';
 import {
   attempt,
   type ManagerContext,
@@ -13,6 +14,8 @@ import {
 } from '../runtime/context.js';
 import { toClipDto } from '../runtime/dto.js';
 import { type CaptureReplayInput, captureInputSchema, parseInput } from '../runtime/inputs.js';
+import { isLive } from '../runtime/session-lifecycle.js';
+import { endClampReason } from '../segments/live-edge.js';
 import type { ClipRecord } from '../types.js';
 import { cancelled, prepareRange, reservationBytes, selectRange } from './range.js';
 
@@ -49,7 +52,17 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   ctx.events.emit('capture:started', { captureId, sessionId: session.id, userId: session.userId });
 
   try {
-    const selection = await selectRange(ctx, prepared, signal);
+    const { selection, snapshot, edge } = await selectRange(ctx, prepared, {
+      ...(signal ? { signal } : {}),
+      onWaiting: () =>
+        void notifyUser(ctx, {
+          ...notificationBase(session),
+          type: 'CAPTURE_PROGRESS',
+          captureId,
+          fraction: 0,
+          stage: 'waiting',
+        }),
+    });
     const mode = input.mode ?? 'accurate';
 
     const estimate = reservationBytes(selection.segments, mode);
@@ -126,6 +139,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       metadata: {
         clampedStart: selection.startClamped,
         clampedEnd: selection.endClamped,
+        clampReason: endClampReason(selection, snapshot, edge, isLive(session)),
         gaps: selection.gaps.map((gap) => ({
           start: new Date(gap.startMs).toISOString(),
           durationSeconds: gap.durationSeconds,

@@ -1,7 +1,9 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { authorizeOrThrow, isLive, readSessionIndex, resolveSession } from '../runtime/session-lifecycle.js';
-import { type SegmentSelection, selectSegments, waitForCoverage } from '../segments/select.js';
+import { type LiveEdgeResult, waitForLiveEdge } from '../segments/live-edge.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
+import { type SegmentSelection, selectSegments } from '../segments/select.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
 
@@ -115,23 +117,34 @@ export async function prepareRange(ctx: ManagerContext, input: RangeRequest): Pr
   return { session, snapshot, requested: resolveRange(input, anchor, now, ctx.config.maxCaptureSeconds) };
 }
 
+/** The segments of a range, and what the live-edge wait saw (for the clip's clampReason). */
+export interface SelectedRange {
+  selection: SegmentSelection;
+  snapshot: SegmentIndexSnapshot;
+  edge: LiveEdgeResult | null;
+}
+
 /**
- * Waits (bounded) for the segment in progress when the range ends at the live edge, then picks
- * the segments. Errors name what the buffer holds.
+ * Waits for the segment in progress when the range ends at the live edge — bounded by when that
+ * segment should complete, not a flat timeout — then picks the segments. Errors name what the
+ * buffer holds.
  */
 export async function selectRange(
   ctx: ManagerContext,
   prepared: PreparedRange,
-  signal?: AbortSignal,
-): Promise<SegmentSelection> {
+  options: { signal?: AbortSignal; onWaiting?: () => void } = {},
+): Promise<SelectedRange> {
   const { session, requested } = prepared;
   let { snapshot } = prepared;
-  if (isLive(session) && (snapshot.endMs ?? 0) < requested.endMs) {
-    ({ snapshot } = await waitForCoverage(() => readSessionIndex(ctx, session), requested.endMs, {
-      timeoutMs: ctx.config.liveEdgeWaitSeconds * 1000,
-      ...(signal ? { signal } : {}),
-    }));
-  }
+  const edge = isLive(session)
+    ? await waitForLiveEdge(() => readSessionIndex(ctx, session), snapshot, requested.endMs, {
+        segmentDurationSeconds: session.segmentDurationSeconds,
+        maxWaitMs: ctx.config.liveEdgeWaitSeconds * 1000,
+        ...(options.signal ? { signal: options.signal } : {}),
+        ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
+      })
+    : null;
+  if (edge) snapshot = edge.snapshot;
   const selected = selectSegments(snapshot, requested);
   if (!selected.ok) {
     const code =
@@ -140,7 +153,9 @@ export async function selectRange(
       details: { bufferStartMs: selected.bufferStartMs, bufferEndMs: selected.bufferEndMs },
     });
   }
-  return selected.selection;
+  // Still regular files inside the session's directory (no symlink or FIFO swapped in).
+  await assertSegmentFiles(selected.selection.segments);
+  return { selection: selected.selection, snapshot, edge };
 }
 
 /** A caller's abort, as a coded error (the caller went away; nothing was kept). */

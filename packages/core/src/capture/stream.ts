@@ -50,7 +50,7 @@ export async function streamReplay(ctx: ManagerContext, raw: StreamReplayInput):
   const releaseSlot = ctx.captureSlots.acquire();
   let handedOver = false;
   try {
-    const selection = await selectRange(ctx, prepared, signal);
+    const { selection } = await selectRange(ctx, prepared, signal ? { signal } : {});
     await mkdir(workDir, { recursive: true });
     const outputPath = path.join(workDir, 'replay.mp4');
     const result = await ctx.media.cut({

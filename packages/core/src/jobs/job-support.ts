@@ -1,3 +1,4 @@
+import { redactPaths } from '../redact-paths.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { reportError } from '../runtime/context.js';
 
@@ -7,7 +8,8 @@ export function messageOf(error: unknown): string {
 
 /** Records a failure in a job's result and reports it through the `error` event. */
 export function report(ctx: ManagerContext, errors: string[], what: string, error: unknown): void {
-  errors.push(`${what}: ${messageOf(error)}`);
+  // Job results reach callers and logs: no absolute server paths in them.
+  errors.push(redactPaths(`${what}: ${messageOf(error)}`, [ctx.config.segmentsDir, ctx.config.clipsDir]));
   reportError(ctx, error, { operation: what });
 }
 

@@ -1,9 +1,11 @@
 import type { Dirent } from 'node:fs';
-import { readdir, rm, stat, unlink } from 'node:fs/promises';
+import { readdir, rm, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { isSafeId } from '../ids.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { isLive, readSessionIndex } from '../runtime/session-lifecycle.js';
+import { isSweepCandidate, newestActivityMs } from '../segments/directory-sweep.js';
+import { retentionVictims } from '../segments/retention.js';
 import type { ReplaySession } from '../types.js';
 import { report } from './job-support.js';
 
@@ -29,8 +31,7 @@ export async function trimSessionSegments(
   const cutoff = now - retentionWindowMs(ctx);
   const snapshot = await readSessionIndex(ctx, session);
   const result: TrimResult = { segmentsDeleted: 0, bytesFreed: 0 };
-  for (const segment of snapshot.segments) {
-    if (segment.startMs + segment.durationSeconds * 1000 >= cutoff) break;
+  for (const segment of retentionVictims(snapshot, cutoff)) {
     try {
       await unlink(segment.path);
       result.segmentsDeleted++;
@@ -41,23 +42,6 @@ export async function trimSessionSegments(
     }
   }
   return result;
-}
-
-/** Newest modification time of a directory and the entries directly inside it. */
-async function lastActivityMs(dir: string): Promise<number> {
-  let newest = (await stat(dir)).mtimeMs;
-  let entries: Dirent[] = [];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return newest; // the directory itself answered stat: its own time is the activity
-  }
-  for (const entry of entries) {
-    // An entry removed meanwhile just does not count as activity.
-    const info = await stat(path.join(dir, entry.name)).catch(() => null);
-    if (info && info.mtimeMs > newest) newest = info.mtimeMs;
-  }
-  return newest;
 }
 
 export interface DirectorySweepResult {
@@ -102,7 +86,8 @@ export async function sweepSegmentDirectories(
         result.expired++;
         continue;
       }
-      if (now - (await lastActivityMs(dir)) < graceMs) continue;
+      if (!ctx.config.sweepUnreferencedDirs || !isSweepCandidate(entry.name)) continue; // not ours to delete
+      if (now - (await newestActivityMs(dir)) < graceMs) continue;
       // A session created since the lookup above protects its directory too.
       if (isSafeId(entry.name) && (await ctx.sessions.get(entry.name))?.segmentDir === entry.name) continue;
       await rm(dir, { recursive: true, force: true });

@@ -41,6 +41,7 @@ export class SegmentWatcher {
     await mkdir(root, { recursive: true });
     const watcher = watch(root, {
       depth: 1,
+      followSymlinks: false, // a symlinked session directory is not ours to watch
       ignoreInitial: true,
       persistent: true,
       usePolling: this.options.usePolling ?? false,

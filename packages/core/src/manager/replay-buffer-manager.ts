@@ -22,6 +22,7 @@ import type {
   ThumbnailsDto,
 } from '../contract/schemas.js';
 import { type ReplayManagerEvents, type ReplayNotification, toPublicSession } from '../events.js';
+import { assertCommunityConfig, assertIntegratorId } from '../input-guards.js';
 import { cleanupOrphanedSessions, type OrphanCleanupResult } from '../jobs/orphan-cleanup.js';
 import { type ReconcileResult, reconcileEgressStatus } from '../jobs/reconcile.js';
 import {
@@ -253,14 +254,16 @@ export class ReplayBufferManager {
 
   /** A community's replay settings; the configured defaults when it never set any. */
   async getCommunityConfig(input: { communityId: string }): Promise<CommunityConfigDto> {
-    const stored = await this.ctx.communities.get(input.communityId);
+    // Checked before any store sees it (a NUL or an overlong id never reaches the database).
+    const communityId = assertIntegratorId(input?.communityId, 'communityId');
+    const stored = await this.ctx.communities.get(communityId);
     const config = stored ?? { enabled: true, maxConcurrent: this.config.defaultCommunityMaxConcurrent };
-    return { communityId: input.communityId, enabled: config.enabled, maxConcurrent: config.maxConcurrent };
+    return { communityId, enabled: config.enabled, maxConcurrent: config.maxConcurrent };
   }
 
   /** Turns replay buffers on or off in a community and sets how many may run at once. */
   async setCommunityConfig(input: CommunityConfigDto): Promise<CommunityConfigDto> {
-    const saved = await this.ctx.communities.set(input);
+    const saved = await this.ctx.communities.set(assertCommunityConfig(input));
     return { communityId: saved.communityId, enabled: saved.enabled, maxConcurrent: saved.maxConcurrent };
   }
 

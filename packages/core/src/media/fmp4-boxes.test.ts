@@ -20,6 +20,8 @@ function ffmpeg(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-v', 'error', '-y', ...args], {
       stdio: ['ignore', 'ignore', 'pipe'],
+      timeout: 120_000,
+      killSignal: 'SIGKILL', // a hung run never outlives the test
     });
     let err = '';
     child.stderr.on('data', (c: Buffer) => {

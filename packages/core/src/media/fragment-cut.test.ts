@@ -356,6 +356,7 @@ describe('fragment cut (cached fMP4 fragments joined by byte copy)', () => {
           'frag_keyframe+empty_moov+default_base_moof',
           ultrafast,
         ],
+        { timeout: 120_000, killSignal: 'SIGKILL' },
         (error) => (error ? reject(error) : resolve()),
       ),
     );

@@ -7,6 +7,7 @@ import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
 import { currentSessionSchema, parseInput } from '../runtime/inputs.js';
 import { ensureCached, previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
 import { authorizeOrThrow, readSessionIndex, resolveSession } from '../runtime/session-lifecycle.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
 import type { SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
 import { buildPreviewPlaylist, defaultPreviewUrl, type PreviewPlaylist } from './playlist.js';
@@ -143,6 +144,7 @@ export async function openPreviewSegment(
       'The media pipeline cannot remux preview segments',
     );
   }
+  await assertSegmentFiles([segment]); // a regular file in the session's directory, no symlink/FIFO
   await ensureCached(ctx, cached, (temp) => remux(segment.path, temp));
   const info = await stat(cached).catch(() => null); // pruned meanwhile: answered as gone below
   if (!info) throw segmentGone(segmentName);

@@ -6,6 +6,7 @@ import { safeJoin } from '../ids.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
 import { ensureCached, previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
 import { readSessionIndex } from '../runtime/session-lifecycle.js';
+import { assertSegmentFiles } from '../segments/safe-files.js';
 import type { Segment } from '../segments/types.js';
 import { defaultPreviewUrl } from './playlist.js';
 import { loadPreviewableSession, type PreviewRequest, readPreviewableIndex } from './preview.js';
@@ -143,6 +144,7 @@ export async function openThumbnail(
     );
   }
   const target = safeJoin(previewCacheDirOf(ctx, session.id), THUMBNAIL_DIR, name);
+  await assertSegmentFiles([segment]); // a regular file in the session's directory, no symlink/FIFO
   await ensureCached(ctx, target, (temp) => ctx.media.poster(segment.path, temp, 0, width));
   const info = await stat(target);
   return { stream: createReadStream(target), sizeBytes: info.size, mimeType: 'image/jpeg' };

@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { toPublicSession } from '../events.js';
 import { safeJoin } from '../ids.js';
+import { segmentAnomalyError } from '../segments/plausibility.js';
 import { readSegmentIndex } from '../segments/segment-index.js';
 import type { SegmentDirectoryLayout, SegmentIndexSnapshot } from '../segments/types.js';
 import { LIVE_SESSION_STATUSES, type ReplaySession } from '../types.js';
@@ -34,7 +35,11 @@ export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): Se
 
 /** What the session's directory holds right now (complete segments only). */
 export function readSessionIndex(ctx: ManagerContext, session: ReplaySession): Promise<SegmentIndexSnapshot> {
-  return readSegmentIndex(segmentLayoutOf(ctx, session), { prober: ctx.segmentProber });
+  return readSegmentIndex(segmentLayoutOf(ctx, session), {
+    prober: ctx.segmentProber,
+    egressEnded: !isLive(session), // the newest file of an ended egress is complete
+    onAnomaly: (anomaly) => ctx.events.emit('error', segmentAnomalyError(session.id, anomaly)),
+  });
 }
 
 /** Whether a save or preview can still read the session's recording (live, or within retention). */

@@ -1,9 +1,14 @@
+// Hardening (untrusted segment directories): what integrators see in events and metadata.
+export { isSweepCandidate } from './directory-sweep.js';
+export type { EndClampReason } from './live-edge.js';
+export type { SegmentAnomaly, SegmentAnomalyKind } from './plausibility.js';
 export {
   type ParsedPlaylist,
   type PlaylistEntry,
   parsePlaylist,
   parseProgramDateTime,
 } from './playlist.js';
+export { MAX_PLAYLIST_BYTES } from './safe-files.js';
 export {
   DEFAULT_GAP_TOLERANCE_MS,
   type ReadSegmentIndexOptions,
@@ -35,4 +40,10 @@ export {
   type WaitForCoverageOptions,
   waitForCoverage,
 } from './select.js';
-export type { Segment, SegmentDirectoryLayout, SegmentGap, SegmentIndexSnapshot } from './types.js';
+export type {
+  RejectedSegmentFile,
+  Segment,
+  SegmentDirectoryLayout,
+  SegmentGap,
+  SegmentIndexSnapshot,
+} from './types.js';

@@ -56,8 +56,18 @@ export function parseProgramDateTime(value: string): number | null {
 }
 
 export function parsePlaylist(text: string): ParsedPlaylist {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r\n|\r|\n/);
-  const result: ParsedPlaylist = {
+  const parser = new PlaylistParser();
+  parser.push(text);
+  return parser.result;
+}
+
+/**
+ * Parses a playlist piece by piece: `push` whole lines as they are appended (LiveKit's main
+ * playlist only grows until it is rewritten), read `result` at any time. A trailing line
+ * without its newline is kept back until the next push completes it.
+ */
+export class PlaylistParser {
+  readonly result: ParsedPlaylist = {
     version: null,
     targetDurationSeconds: null,
     mediaSequence: 0,
@@ -65,16 +75,23 @@ export function parsePlaylist(text: string): ParsedPlaylist {
     ended: false,
     entries: [],
   };
-
-  let pendingDuration: number | null = null;
-  let pendingPdt: number | null = null;
-  let pendingDiscontinuity = false;
+  private pendingDuration: number | null = null;
+  private pendingPdt: number | null = null;
+  private pendingDiscontinuity = false;
   // Where the next segment starts if it has no PROGRAM-DATE-TIME of its own.
-  let nextDerivedStart: number | null = null;
+  private nextDerivedStart: number | null = null;
+  private first = true;
 
-  for (const raw of lines) {
-    const line = raw.trim();
-    if (line === '') continue;
+  /** Parses `text` (complete lines; an unterminated last line is parsed too). */
+  push(text: string): void {
+    const body = this.first ? text.replace(/^\uFEFF/, '') : text;
+    this.first = false;
+    for (const raw of body.split(/\r\n|\r|\n/)) this.line(raw.trim());
+  }
+
+  private line(line: string): void {
+    if (line === '') return;
+    const result = this.result;
     if (line.startsWith('#')) {
       const colon = line.indexOf(':');
       const tag = colon === -1 ? line : line.slice(0, colon);
@@ -92,7 +109,13 @@ export function parsePlaylist(text: string): ParsedPlaylist {
         }
         case '#EXT-X-MEDIA-SEQUENCE': {
           const n = Number.parseInt(value, 10);
-          if (Number.isFinite(n) && n >= 0) result.mediaSequence = n;
+          if (Number.isFinite(n) && n >= 0 && n !== result.mediaSequence) {
+            result.mediaSequence = n;
+            // MEDIA-SEQUENCE may come after entries in odd writers; keep sequence numbers consistent.
+            result.entries.forEach((entry, i) => {
+              entry.sequence = n + i;
+            });
+          }
           break;
         }
         case '#EXT-X-PLAYLIST-TYPE':
@@ -102,49 +125,43 @@ export function parsePlaylist(text: string): ParsedPlaylist {
           result.ended = true;
           break;
         case '#EXT-X-PROGRAM-DATE-TIME':
-          pendingPdt = parseProgramDateTime(value);
+          this.pendingPdt = parseProgramDateTime(value);
           break;
         case '#EXT-X-DISCONTINUITY':
-          pendingDiscontinuity = true;
+          this.pendingDiscontinuity = true;
           // Time does not carry across a discontinuity without a new PROGRAM-DATE-TIME.
-          nextDerivedStart = null;
+          this.nextDerivedStart = null;
           break;
         case '#EXTINF': {
           const n = Number.parseFloat(value.split(',')[0] ?? '');
-          pendingDuration = Number.isFinite(n) && n >= 0 ? n : null;
+          this.pendingDuration = Number.isFinite(n) && n >= 0 ? n : null;
           break;
         }
         default:
           // Unknown tags and comments are ignored.
           break;
       }
-      continue;
+      return;
     }
 
     // A URI line. Without a preceding EXTINF it is not a media segment entry.
-    if (pendingDuration === null) {
-      pendingPdt = null;
-      continue;
+    if (this.pendingDuration === null) {
+      this.pendingPdt = null;
+      return;
     }
-    const derived = pendingPdt === null && nextDerivedStart !== null;
-    const start: number | null = pendingPdt ?? nextDerivedStart;
+    const derived = this.pendingPdt === null && this.nextDerivedStart !== null;
+    const start: number | null = this.pendingPdt ?? this.nextDerivedStart;
     result.entries.push({
       uri: line,
-      durationSeconds: pendingDuration,
+      durationSeconds: this.pendingDuration,
       programDateTimeMs: start,
       programDateTimeDerived: derived,
       sequence: result.mediaSequence + result.entries.length,
-      discontinuity: pendingDiscontinuity,
+      discontinuity: this.pendingDiscontinuity,
     });
-    nextDerivedStart = start === null ? null : start + pendingDuration * 1000;
-    pendingDuration = null;
-    pendingPdt = null;
-    pendingDiscontinuity = false;
+    this.nextDerivedStart = start === null ? null : start + this.pendingDuration * 1000;
+    this.pendingDuration = null;
+    this.pendingPdt = null;
+    this.pendingDiscontinuity = false;
   }
-
-  // MEDIA-SEQUENCE may come after entries in odd writers; keep sequence numbers consistent.
-  result.entries.forEach((entry, i) => {
-    entry.sequence = result.mediaSequence + i;
-  });
-  return result;
 }

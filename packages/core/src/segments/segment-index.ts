@@ -1,11 +1,22 @@
 import type { Dirent } from 'node:fs';
-import { open, readdir, readFile, stat } from 'node:fs/promises';
-import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
-import { type ParsedPlaylist, parsePlaylist } from './playlist.js';
+import { implausibility, maxPlausibleDurationSeconds, type SegmentAnomaly } from './plausibility.js';
+import type { PlaylistEntry } from './playlist.js';
+import { readPlaylistCached } from './playlist-cache.js';
+import { keyOfSegmentName, listingOf, listsBetween, type PlaylistListing } from './playlist-listing.js';
+import { assertDirectoryInside, errnoOf, openRegularFile, statRegularFile } from './safe-files.js';
 import { type ParsedSegmentName, parseSegmentName } from './segment-names.js';
 import { defaultSegmentProber, proberFor, type SegmentProber } from './segment-probe.js';
-import type { Segment, SegmentDirectoryLayout, SegmentGap, SegmentIndexSnapshot } from './types.js';
+import type {
+  RejectedSegmentFile,
+  Segment,
+  SegmentDirectoryLayout,
+  SegmentGap,
+  SegmentIndexSnapshot,
+} from './types.js';
 
 export interface ReadSegmentIndexOptions {
   /** Probes unlisted segments (duration, first PTS). Defaults to a cached ffprobe prober. */
@@ -15,25 +26,21 @@ export interface ReadSegmentIndexOptions {
   /** A stretch longer than this between one segment's end and the next start is a gap. */
   gapToleranceMs?: number;
   signal?: AbortSignal;
+  /**
+   * The egress has ended (the session is over): the newest file the playlist does not list is
+   * no longer in progress, and is used once it has not changed for `settleMs`.
+   */
+  egressEnded?: boolean;
+  /** How long the newest file of an ended egress must be unchanged to count as complete (1000 ms). */
+  settleMs?: number;
+  /** The wall clock for plausibility checks, epoch ms (default: now). */
+  nowMs?: number;
+  /** Told once per file and kind about each value that was not believed. */
+  onAnomaly?: (anomaly: SegmentAnomaly) => void;
 }
 
 /** Default tolerance between one segment's end and the next one's start. */
 export const DEFAULT_GAP_TOLERANCE_MS = 250;
-
-interface Candidate {
-  name: string;
-  parsed: ParsedSegmentName;
-  /** Ordering key: the index, or the start encoded in the name. */
-  key: number;
-  listed: ListedEntry | null;
-  onDisk: boolean;
-}
-
-interface ListedEntry {
-  durationSeconds: number;
-  programDateTimeMs: number | null;
-  sequence: number;
-}
 
 interface FileFacts {
   size: number;
@@ -44,34 +51,50 @@ interface FileFacts {
 const openableCache = new Map<string, true>();
 const OPENABLE_CACHE_LIMIT = 8192;
 
-async function readPlaylistFile(filePath: string): Promise<ParsedPlaylist | null> {
+// Anomalies already reported (by directory, file and kind): each is logged once per process.
+const reported = new Set<string>();
+const REPORTED_LIMIT = 8192;
+
+function reporterFor(dir: string, onAnomaly: ReadSegmentIndexOptions['onAnomaly'], into: SegmentAnomaly[]) {
+  return (anomaly: SegmentAnomaly) => {
+    into.push(anomaly);
+    const key = `${dir}\u0000${anomaly.name}\u0000${anomaly.kind}`;
+    if (reported.has(key)) return;
+    if (reported.size >= REPORTED_LIMIT) reported.clear();
+    reported.add(key);
+    onAnomaly?.(anomaly);
+  };
+}
+
+/** A playlist's listing; null when absent, or refused (symlink, FIFO, too large: reported). */
+async function readListing(
+  layout: SegmentDirectoryLayout,
+  name: string,
+  report: (a: SegmentAnomaly) => void,
+): Promise<PlaylistListing | null> {
   try {
-    return parsePlaylist(await readFile(filePath, 'utf8'));
+    const cached = await readPlaylistCached(layout.dir, name);
+    return listingOf(cached, layout.filenamePrefix, layout.naming);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    if (isReplayBufferError(error) && typeof error.details?.reason === 'string') {
+      report({ kind: 'unsafe_file', name, message: `playlist ignored: ${error.message}`, action: 'skipped' });
+      return null;
+    }
     // Not written yet, or replaced while we read it: treat as absent this time.
-    if (code === 'ENOENT' || code === 'ENOTDIR' || code === 'EACCES' || code === 'ESTALE') return null;
-    throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, `could not read playlist ${filePath}`, {
+    if (['ENOENT', 'ENOTDIR', 'EACCES', 'ESTALE'].includes(errnoOf(error))) return null;
+    throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, `Could not read the playlist ${name}`, {
       cause: error,
+      details: { name },
     });
   }
 }
 
-async function statFile(filePath: string): Promise<FileFacts | null> {
-  try {
-    const info = await stat(filePath);
-    return info.isFile() ? { size: info.size, mtimeMs: info.mtimeMs } : null;
-  } catch {
-    return null;
-  }
-}
-
 /** On NFS a new file can be listed before it can be opened: check, once per version. */
-async function isOpenable(filePath: string, facts: FileFacts): Promise<boolean> {
-  const key = `${filePath}\u0000${facts.size}\u0000${facts.mtimeMs}`;
+async function isOpenable(dir: string, name: string, facts: FileFacts): Promise<boolean> {
+  const key = `${dir}\u0000${name}\u0000${facts.size}\u0000${facts.mtimeMs}`;
   if (openableCache.has(key)) return true;
   try {
-    const handle = await open(filePath, 'r');
+    const { handle } = await openRegularFile(dir, name);
     await handle.close();
   } catch {
     return false;
@@ -97,6 +120,27 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return results;
 }
 
+interface Candidate {
+  name: string;
+  parsed: ParsedSegmentName;
+  key: number;
+}
+
+/** The entry for `name`, the main playlist winning; a PROGRAM-DATE-TIME is taken from either. */
+function lookup(
+  main: PlaylistListing | null,
+  live: PlaylistListing | null,
+  name: string,
+): PlaylistEntry | null {
+  const fromMain = main?.byName.get(name);
+  const fromLive = live?.byName.get(name);
+  if (!fromMain) return fromLive ?? null;
+  if (fromMain.programDateTimeMs === null && fromLive && fromLive.programDateTimeMs !== null) {
+    return { ...fromMain, programDateTimeMs: fromLive.programDateTimeMs };
+  }
+  return fromMain;
+}
+
 /**
  * Reads what a LiveKit segment directory holds right now, merging the main playlist, the
  * live playlist (which may be newer) and the segment files themselves (the playlist can lag
@@ -111,6 +155,11 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
  *   segment ended (or, after a hole, by PTS relative to an earlier segment); the duration
  *   is probed (cached by name, size and mtime).
  * - Only names matching the layout's segment pattern are used, joined under `layout.dir`.
+ * - Untrusted directory: the session directory must be a real directory directly under its
+ *   parent (no symlink); only regular files are used (no symlink, FIFO, device); playlists
+ *   are read bounded, cached and incrementally (see playlist-cache.ts).
+ * - Implausible values (see plausibility.ts) are not believed: a listed segment is re-timed
+ *   from the file itself, and skipped (a gap) when that is implausible too; each is reported.
  */
 export async function readSegmentIndex(
   layout: SegmentDirectoryLayout,
@@ -119,80 +168,56 @@ export async function readSegmentIndex(
   const prober =
     options.prober ?? (options.ffprobePath ? proberFor(options.ffprobePath) : defaultSegmentProber());
   const tolerance = options.gapToleranceMs ?? DEFAULT_GAP_TOLERANCE_MS;
+  const nowMs = options.nowMs ?? Date.now();
   const { dir, filenamePrefix: prefix, naming } = layout;
+  const anomalies: SegmentAnomaly[] = [];
+  const report = reporterFor(dir, options.onAnomaly, anomalies);
 
   let dirents: Dirent[];
   try {
+    if (!(await assertDirectoryInside(path.dirname(dir), dir))) return emptySnapshot(false);
     dirents = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return emptySnapshot(false);
-    throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, `could not list segment directory ${dir}`, {
+    if (isReplayBufferError(error)) throw error;
+    if (errnoOf(error) === 'ENOENT') return emptySnapshot(false);
+    throw new ReplayBufferError(ReplayErrorCode.STORAGE_ERROR, 'Could not list the segment directory', {
       cause: error,
+      details: { dir: path.basename(dir) },
     });
   }
 
   const [main, live] = await Promise.all([
-    readPlaylistFile(safeJoin(dir, layout.playlistName)),
+    readListing(layout, layout.playlistName, report),
     layout.livePlaylistName && layout.livePlaylistName !== layout.playlistName
-      ? readPlaylistFile(safeJoin(dir, layout.livePlaylistName))
+      ? readListing(layout, layout.livePlaylistName, report)
       : Promise.resolve(null),
   ]);
   const ended = main?.ended === true;
 
-  const candidates = new Map<string, Candidate>();
-  const keyOf = (parsed: ParsedSegmentName) =>
-    parsed.naming === 'INDEX' ? parsed.index : parsed.timestampMs;
-
-  // Live playlist first, main playlist second: the main one wins where both list a name.
-  for (const playlist of [live, main]) {
-    if (!playlist) continue;
-    for (const entry of playlist.entries) {
-      const parsed = parseSegmentName(entry.uri, prefix, naming);
-      if (!parsed) continue;
-      const listed: ListedEntry = {
-        durationSeconds: entry.durationSeconds,
-        programDateTimeMs: entry.programDateTimeMs,
-        sequence: entry.sequence,
-      };
-      const existing = candidates.get(parsed.name);
-      if (existing) {
-        // Keep a PROGRAM-DATE-TIME from either list.
-        if (listed.programDateTimeMs === null)
-          listed.programDateTimeMs = existing.listed?.programDateTimeMs ?? null;
-        existing.listed = listed;
-      } else {
-        candidates.set(parsed.name, { name: parsed.name, parsed, key: keyOf(parsed), listed, onDisk: false });
-      }
-    }
-  }
+  const ordered: Candidate[] = [];
   for (const dirent of dirents) {
-    if (dirent.isDirectory()) continue;
     const parsed = parseSegmentName(dirent.name, prefix, naming);
     if (!parsed) continue;
-    const existing = candidates.get(parsed.name);
-    if (existing) existing.onDisk = true;
-    else
-      candidates.set(parsed.name, {
-        name: parsed.name,
-        parsed,
-        key: keyOf(parsed),
-        listed: null,
-        onDisk: true,
-      });
+    if (!dirent.isFile()) {
+      if (!dirent.isDirectory()) {
+        report({ kind: 'unsafe_file', name: parsed.name, message: 'not a regular file', action: 'skipped' });
+      }
+      continue;
+    }
+    ordered.push({ name: parsed.name, parsed, key: keyOfSegmentName(parsed) });
   }
-
-  const ordered = [...candidates.values()].sort((a, b) => a.key - b.key);
-  const facts = await mapLimit(ordered, 16, (c) =>
-    c.onDisk ? statFile(safeJoin(dir, c.name)) : Promise.resolve(null),
-  );
+  ordered.sort((a, b) => a.key - b.key);
+  // lstat: a file swapped for a symlink or FIFO since the listing is not used either.
+  const facts = await mapLimit(ordered, 16, (c) => statRegularFile(dir, c.name));
 
   // Index of the newest candidate present on disk: unlisted files before it are complete.
   let newestOnDisk = -1;
   for (let i = 0; i < ordered.length; i++) if (facts[i]) newestOnDisk = i;
+  const settleMs = options.settleMs ?? 1000;
 
   const segments: Segment[] = [];
   const pending: string[] = [];
+  const rejected: RejectedSegmentFile[] = [];
   /** Segments that count as "seen" for sequence-hole detection (complete or missing). */
   const holesBefore = new Set<Segment>();
   let missingSinceLast = false;
@@ -211,28 +236,55 @@ export async function readSegmentIndex(
     const c = ordered[i]!;
     const f = facts[i] ?? null;
     const filePath = safeJoin(dir, c.name);
+    // A listed file missing on disk between this one and the previous (retention, never written).
+    if (
+      i > 0 &&
+      (listsBetween(main, ordered[i - 1]!.key, c.key) || listsBetween(live, ordered[i - 1]!.key, c.key))
+    )
+      missingSinceLast = true;
     if (!f) {
-      // Listed but gone (retention) or never written: a hole.
       missingSinceLast = true;
       continue;
     }
+    const listed = lookup(main, live, c.name);
     let complete: boolean;
-    if (c.listed) complete = f.size > 0 && (await isOpenable(filePath, f));
-    else complete = f.size > 0 && i < newestOnDisk;
+    if (listed) complete = f.size > 0 && (await isOpenable(dir, c.name, f));
+    else if (i < newestOnDisk) complete = f.size > 0;
+    // After the egress ended nothing is in progress: the last file counts once it is still.
+    else complete = options.egressEnded === true && f.size > 0 && nowMs - f.mtimeMs >= settleMs;
     if (!complete) {
-      if (c.listed || i >= newestOnDisk) pending.push(c.name);
+      if (listed || i >= newestOnDisk) pending.push(c.name);
       missingSinceLast = true;
       continue;
     }
 
-    let startMs: number | null = null;
-    let durationSeconds: number | null = c.listed ? c.listed.durationSeconds : null;
-    let timing: Segment['timing'] = 'playlist';
-    if (c.listed && c.listed.programDateTimeMs !== null) {
-      startMs = c.listed.programDateTimeMs;
-    } else {
+    const sequence =
+      c.parsed.naming === 'INDEX'
+        ? c.parsed.index
+        : (listed?.sequence ?? (previous ? previous.sequence + 1 : segments.length));
+    const base = { name: c.name, path: filePath, sequence, sizeBytes: f.size };
+    let segment: Segment | null = null;
+    if (listed && listed.programDateTimeMs !== null) {
+      const fromPlaylist: Segment = {
+        ...base,
+        startMs: listed.programDateTimeMs,
+        durationSeconds: listed.durationSeconds,
+        timing: 'playlist',
+      };
+      const problem = implausibility(fromPlaylist, previous, layout.segmentDurationSeconds, nowMs);
+      if (problem) report({ ...problem, name: c.name, action: 'retimed' });
+      else segment = fromPlaylist;
+    }
+    if (!segment) {
+      // Timing from the file: unlisted, listed without a time, or a listed value not believed.
+      let durationSeconds: number | null =
+        listed && listed.programDateTimeMs === null ? listed.durationSeconds : null;
+      let startMs: number;
+      let timing: Segment['timing'];
       try {
-        if (durationSeconds === null) durationSeconds = (await probe(filePath)).durationSeconds;
+        const limit = maxPlausibleDurationSeconds(layout.segmentDurationSeconds, f.size);
+        if (durationSeconds === null || durationSeconds > limit)
+          durationSeconds = (await probe(filePath)).durationSeconds;
         if (c.parsed.naming === 'TIMESTAMP') {
           startMs = c.parsed.timestampMs;
           timing = 'filename';
@@ -247,21 +299,16 @@ export async function readSegmentIndex(
         missingSinceLast = true;
         continue;
       }
+      const fromFile: Segment = { ...base, startMs, durationSeconds, timing };
+      const problem = implausibility(fromFile, previous, layout.segmentDurationSeconds, nowMs);
+      if (problem) {
+        report({ ...problem, name: c.name, action: 'skipped' });
+        rejected.push({ name: c.name, path: filePath, sizeBytes: f.size, mtimeMs: f.mtimeMs });
+        missingSinceLast = true;
+        continue;
+      }
+      segment = fromFile;
     }
-
-    const sequence =
-      c.parsed.naming === 'INDEX'
-        ? c.parsed.index
-        : (c.listed?.sequence ?? (previous ? previous.sequence + 1 : segments.length));
-    const segment: Segment = {
-      name: c.name,
-      path: filePath,
-      sequence,
-      startMs,
-      durationSeconds: durationSeconds ?? 0,
-      sizeBytes: f.size,
-      timing,
-    };
     if (missingSinceLast && previous) holesBefore.add(segment);
     missingSinceLast = false;
     segments.push(segment);
@@ -290,6 +337,8 @@ export async function readSegmentIndex(
     endMs: last ? last.startMs + last.durationSeconds * 1000 : null,
     pending,
     playlistFound: main !== null || live !== null,
+    anomalies,
+    rejected,
   };
 }
 

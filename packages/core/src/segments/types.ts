@@ -1,4 +1,5 @@
 import type { SegmentNaming } from '../types.js';
+import type { SegmentAnomaly } from './plausibility.js';
 
 /** One complete MPEG-TS segment written by LiveKit egress. */
 export interface Segment {
@@ -40,6 +41,18 @@ export interface SegmentIndexSnapshot {
   pending?: string[];
   /** Whether a main or live playlist was found (false before LiveKit wrote the first one). */
   playlistFound?: boolean;
+  /** Values in the directory that were not believed this time (re-timed or skipped segments). */
+  anomalies?: SegmentAnomaly[];
+  /** Segment files skipped as implausible: retention still deletes them (by mtime). */
+  rejected?: RejectedSegmentFile[];
+}
+
+export interface RejectedSegmentFile {
+  name: string;
+  /** Absolute path (internal: never put it in a message). */
+  path: string;
+  sizeBytes: number;
+  mtimeMs: number;
 }
 
 export interface SegmentDirectoryLayout {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { SAFE_ID_PATTERN } from '../ids.js';
+import { assertRawWebhookInput } from '../input-guards.js';
 import { type VerifiedWebhook, verifyLiveKitWebhook } from '../livekit/webhook-receiver.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { applyEgressState } from '../runtime/egress-state.js';
@@ -77,6 +78,8 @@ export async function handleWebhook(
   ctx: ManagerContext,
   raw: { body: string | Uint8Array; authorization: string | undefined },
 ): Promise<WebhookResult> {
+  // A parsed object, null or a number cannot be verified: the signature covers the raw bytes.
+  assertRawWebhookInput(raw?.body, raw?.authorization);
   const verified: VerifiedWebhook = await verifyLiveKitWebhook(
     ctx.config.livekit,
     raw.body,

@@ -8,7 +8,11 @@ import { probeStreams } from './test-helpers.js';
 
 function decode(path: string, args: string[]): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffmpeg', ['-v', 'error', '-i', path, ...args, 'pipe:1']);
+    // Killed if it hangs, so a failing test leaves no ffmpeg behind.
+    const child = spawn('ffmpeg', ['-v', 'error', '-i', path, ...args, 'pipe:1'], {
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+    });
     const chunks: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', reject);

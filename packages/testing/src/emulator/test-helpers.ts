@@ -64,17 +64,21 @@ function splitTag(line: string): [string, string] {
 /** Video packets of a file: pts (s) and keyframe flag, via ffprobe. */
 export function probeVideoPackets(path: string): Promise<Array<{ pts: number; key: boolean }>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffprobe', [
-      '-v',
-      'error',
-      '-select_streams',
-      'v:0',
-      '-show_entries',
-      'packet=pts_time,flags',
-      '-of',
-      'csv=p=0',
-      path,
-    ]);
+    const child = spawn(
+      'ffprobe',
+      [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'packet=pts_time,flags',
+        '-of',
+        'csv=p=0',
+        path,
+      ],
+      { timeout: 120_000, killSignal: 'SIGKILL' },
+    );
     let out = '';
     let err = '';
     child.stdout.on('data', (c: Buffer) => {
@@ -103,7 +107,10 @@ export function probeVideoPackets(path: string): Promise<Array<{ pts: number; ke
 /** Stream facts via ffprobe (codec names, sizes, rates). */
 export function probeStreams(path: string): Promise<Array<Record<string, string | number>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', path]);
+    const child = spawn('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', path], {
+      timeout: 120_000,
+      killSignal: 'SIGKILL',
+    });
     let out = '';
     child.stdout.on('data', (c: Buffer) => {
       out += c.toString();

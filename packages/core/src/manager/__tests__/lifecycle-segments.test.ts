@@ -202,9 +202,11 @@ describe('retention and crash leftovers', () => {
         active: true,
       });
       for (const name of ['rs_expired', 'rs_recent', 'rs_livesession123']) await makeDir(name, 600_000);
-      // Leftovers: old, fresh, and one named like a prefix of a live session's id.
+      // Leftovers: old and fresh ones named like the ids we issue; old ones of other names (another
+      // service's, or named like a prefix of a live session's id) are never ours to delete.
+      await makeDir(`rs_${'a'.repeat(32)}`, 600_000);
+      await makeDir(`rs_${'b'.repeat(32)}`, 5_000);
       await makeDir('crash_old', 600_000);
-      await makeDir('crash_fresh', 5_000);
       await makeDir('rs_livesession', 600_000);
       await writeFile(path.join(dirs, 'not-a-directory.txt'), 'kept');
 
@@ -228,7 +230,7 @@ describe('retention and crash leftovers', () => {
       const result = await manager.cleanupOldSegments();
       expect(result).toMatchObject({
         expiredSessionDirsDeleted: 1,
-        unreferencedDirsDeleted: 2,
+        unreferencedDirsDeleted: 1,
         previewCachesDeleted: 2,
         staleClipFilesDeleted: 2,
         errors: [],
@@ -237,7 +239,14 @@ describe('retention and crash leftovers', () => {
       expect(await readdir(path.join(clips, 'clips'))).toEqual(['clip_done.mp4']);
       expect(await readdir(path.join(clips, '.work'))).toEqual(['cap_new']);
       expect((await readdir(dirs)).sort()).toEqual(
-        ['crash_fresh', 'not-a-directory.txt', 'rs_livesession123', 'rs_recent'].sort(),
+        [
+          `rs_${'b'.repeat(32)}`,
+          'crash_old',
+          'rs_livesession',
+          'not-a-directory.txt',
+          'rs_livesession123',
+          'rs_recent',
+        ].sort(),
       );
       // Idempotent: a second pass finds nothing to do.
       expect(await manager.cleanupOldSegments()).toMatchObject({
