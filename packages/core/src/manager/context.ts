@@ -1,6 +1,7 @@
 import type EventEmitter from 'eventemitter3';
 import type { ReplayConfig } from '../config.js';
 import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
+import type { SegmentProber } from '../media/segment-probe.js';
 import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ClipStorage } from '../ports/clip-storage.js';
 import type { ClipStore } from '../ports/clip-store.js';
@@ -12,7 +13,6 @@ import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger } from '../ports/quota-ledger.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
-import type { SegmentProber } from '../segments/segment-probe.js';
 import type { CaptureSlots } from './capture-slots.js';
 import type { PreviewUrlBuilder } from './preview.js';
 

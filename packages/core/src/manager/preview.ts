@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -6,7 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { isSafeId, safeJoin } from '../ids.js';
-import { resolveFfmpegPath, TextTail } from '../media/binaries.js';
+import { resolveFfmpegPath, runMedia, segmentInputArgs } from '../media/process-runner.js';
 import type { Segment, SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
 import type { ManagerContext } from './context.js';
@@ -370,8 +369,7 @@ function remuxSegment(ctx: ManagerContext, input: string, output: string): Promi
     '-v',
     'error',
     '-y',
-    '-i',
-    input,
+    ...segmentInputArgs(input),
     '-map',
     '0:v?',
     '-map',
@@ -389,27 +387,7 @@ function remuxSegment(ctx: ManagerContext, input: string, output: string): Promi
   ]);
 }
 
-/** Runs ffmpeg to completion (bounded by `timeoutMs`); MEDIA_ERROR with stderr's tail on failure. */
-export function runFfmpeg(ffmpeg: string, args: string[], timeoutMs = 30_000): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    const stderr = new TextTail(2000);
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
-    child.on('error', (error) => {
-      clearTimeout(timer);
-      reject(new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, `Could not run ffmpeg: ${error.message}`));
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      if (code === 0) resolve();
-      else
-        reject(
-          new ReplayBufferError(
-            ReplayErrorCode.MEDIA_ERROR,
-            `ffmpeg failed (${signal ?? `exit ${code}`}): ${stderr.toString() || 'no output'}`,
-          ),
-        );
-    });
-  });
+/** Runs ffmpeg to completion through the media runner (bounded by `timeoutMs`; MEDIA_ERROR on failure). */
+export async function runFfmpeg(ffmpeg: string, args: string[], timeoutMs = 30_000): Promise<void> {
+  await runMedia({ binary: ffmpeg, args, timeoutMs, stdout: 'ignore' });
 }

@@ -1,9 +1,9 @@
-import path from 'node:path';
 import EventEmitter from 'eventemitter3';
 import { parseReplayConfig, type ReplayConfig, type ReplayConfigInput } from '../config.js';
 import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
-import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
+import { FfmpegMediaPipeline } from '../media/index.js';
+import { createSegmentProber } from '../media/segment-probe.js';
 import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memory/index.js';
 import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ByteRange, ClipStorage } from '../ports/clip-storage.js';
@@ -16,7 +16,6 @@ import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger, QuotaUsage } from '../ports/quota-ledger.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
-import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
 import type { ClipRecord, ClipVisibility, ReplaySession } from '../types.js';
 import { startReplayBuffer, stopReplayBuffer } from './buffer-control.js';
@@ -95,7 +94,7 @@ export interface ReplayBufferManagerOptions {
   egress?: EgressGateway;
   /** Defaults to a LocalClipStorage in `config.clipsDir`. */
   storage?: ClipStorage;
-  /** Defaults to ffmpeg (fluent-ffmpeg) with `config.ffmpegPath`. */
+  /** Defaults to ffmpeg with `config.ffmpegPath`. */
   media?: MediaPipeline;
   notifier?: Notifier;
   jobLock?: JobLock;
@@ -145,15 +144,10 @@ export class ReplayBufferManager {
         new FfmpegMediaPipeline({
           ffmpegPath: this.config.ffmpegPath,
           ffprobePath: this.config.ffprobePath,
-          ...(this.config.fragmentCache
-            ? { fragmentCacheDir: path.join(this.config.clipsDir, FRAGMENT_CACHE_DIR) }
-            : {}),
         }),
       notifier: options.notifier ?? new InProcessNotifier(),
       jobLock: options.jobLock ?? new InProcessJobLock(),
-      segmentProber: createSegmentProber(
-        this.config.ffprobePath ? { ffprobePath: this.config.ffprobePath } : {},
-      ),
+      segmentProber: createSegmentProber(),
       events: this.events,
       captureSlots: new CaptureSlots(this.config.maxConcurrentCaptures),
       rateLimiter:

@@ -2,16 +2,14 @@ import type { Dirent } from 'node:fs';
 import { open, readdir, readFile, stat } from 'node:fs/promises';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
+import { defaultSegmentProber, type SegmentProber } from '../media/segment-probe.js';
 import { type ParsedPlaylist, parsePlaylist } from './playlist.js';
 import { type ParsedSegmentName, parseSegmentName } from './segment-names.js';
-import { defaultSegmentProber, proberFor, type SegmentProber } from './segment-probe.js';
 import type { Segment, SegmentDirectoryLayout, SegmentGap, SegmentIndexSnapshot } from './types.js';
 
 export interface ReadSegmentIndexOptions {
-  /** Probes unlisted segments (duration, first PTS). Defaults to a cached ffprobe prober. */
+  /** Probes unlisted segments (duration, first PTS). Defaults to the cached in-process MPEG-TS reader. */
   prober?: SegmentProber;
-  /** ffprobe binary for the default prober (else FFPROBE_PATH, else PATH). */
-  ffprobePath?: string;
   /** A stretch longer than this between one segment's end and the next start is a gap. */
   gapToleranceMs?: number;
   signal?: AbortSignal;
@@ -116,8 +114,7 @@ export async function readSegmentIndex(
   layout: SegmentDirectoryLayout,
   options: ReadSegmentIndexOptions = {},
 ): Promise<SegmentIndexSnapshot> {
-  const prober =
-    options.prober ?? (options.ffprobePath ? proberFor(options.ffprobePath) : defaultSegmentProber());
+  const prober = options.prober ?? defaultSegmentProber();
   const tolerance = options.gapToleranceMs ?? DEFAULT_GAP_TOLERANCE_MS;
   const { dir, filenamePrefix: prefix, naming } = layout;
 
