@@ -24,6 +24,8 @@ export interface MediaRunOptions {
    */
   stdout?: 'collect' | 'ignore' | ((stream: Readable) => Promise<void>);
   maxStdoutBytes?: number;
+  /** How much of stderr's end to keep (default 4000 characters). */
+  stderrTailChars?: number;
   /** `pipe` leaves stdin open for the caller (`handle.child.stdin`); default `ignore`. */
   stdin?: 'ignore' | 'pipe';
 }
@@ -100,9 +102,10 @@ export function startMedia(options: MediaRunOptions): MediaRunHandle {
   options.signal?.addEventListener('abort', onAbort, { once: true });
 
   let stderr = '';
+  const tailChars = options.stderrTailChars ?? STDERR_TAIL_CHARS;
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
-    if (stderr.length > STDERR_TAIL_CHARS * 2) stderr = stderr.slice(-STDERR_TAIL_CHARS);
+    if (stderr.length > tailChars * 2) stderr = stderr.slice(-tailChars);
   });
 
   const stdoutChunks: Buffer[] = [];
@@ -163,7 +166,7 @@ export function startMedia(options: MediaRunOptions): MediaRunHandle {
     await stdoutDone;
     if (timer) clearTimeout(timer);
     options.signal?.removeEventListener('abort', onAbort);
-    const tail = sanitizePaths(stderr.slice(-STDERR_TAIL_CHARS).trim());
+    const tail = sanitizePaths(stderr.slice(-tailChars).trim());
     if (exit.spawnError) {
       const code = (exit.spawnError as NodeJS.ErrnoException).code ?? exit.spawnError.message;
       throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, `Could not run ${tool} (${code})`, {
