@@ -183,15 +183,29 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
         fraction,
       });
     };
-    const result = await ctx.media.cut({
-      segments: selection.segments,
-      startMs: selection.startMs,
-      endMs: selection.endMs,
-      mode,
-      outputPath: pending.path,
-      workDir,
-      onProgress: progress,
+    // The poster is taken from the segments while the clip is cut, so it never delays the save.
+    const posterAt = posterFrame(selection.segments, selection.startMs, selection.endMs);
+    const posterJob = writePoster(ctx, clipId, posterAt.path, posterAt.offsetSeconds).catch((error) => {
+      // A missing poster never fails a save that produced a good clip.
+      ctx.events.emit('error', toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'));
+      return null;
     });
+    const result = await ctx.media
+      .cut({
+        segments: selection.segments,
+        startMs: selection.startMs,
+        endMs: selection.endMs,
+        mode,
+        outputPath: pending.path,
+        workDir,
+        onProgress: progress,
+      })
+      .catch(async (error: unknown) => {
+        const key = await posterJob;
+        if (key) await ctx.storage.delete(key).catch(() => undefined);
+        throw error;
+      });
+    posterKey = await posterJob;
     if (result.sizeBytes > estimate) {
       // Bigger than the bound: the extra must fit too, or the quota could be overrun.
       await ctx.quotas.reserve(
@@ -202,12 +216,6 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       );
       extraReservation = true;
     }
-    // The poster is taken from the finished local file before it is published.
-    posterKey = await writePoster(ctx, clipId, pending.path, result.probe.durationSeconds).catch((error) => {
-      // A missing poster never fails a save that produced a good clip.
-      ctx.events.emit('error', toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'));
-      return null;
-    });
     const stored = await pending.commit();
     storedKey = stored.key;
     pending = null;
@@ -296,16 +304,23 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   }
 }
 
+/** The segment and offset of the clip's poster frame: 1 s in (or the middle of a shorter clip). */
+function posterFrame(segments: Segment[], startMs: number, endMs: number) {
+  const atMs = startMs + Math.min(1000, (endMs - startMs) / 2);
+  const segment = segments.find((s) => s.startMs + s.durationSeconds * 1000 > atMs) ?? segments.at(-1)!;
+  return { path: segment.path, offsetSeconds: Math.max(0, (atMs - segment.startMs) / 1000) };
+}
+
 async function writePoster(
   ctx: ManagerContext,
   clipId: string,
-  clipPath: string,
-  duration: number,
+  segmentPath: string,
+  offsetSeconds: number,
 ): Promise<string> {
   const key = `posters/${clipId}.jpg`;
   const poster = await ctx.storage.beginWrite(key);
   try {
-    await ctx.media.poster(clipPath, poster.path, Math.min(1, duration / 2), 640);
+    await ctx.media.poster(segmentPath, poster.path, offsetSeconds, 640);
     await poster.commit();
     return key;
   } catch (error) {

@@ -72,7 +72,9 @@ export class FfmpegMediaPipeline implements MediaPipeline {
 
   async poster(inputPath: string, outputPath: string, atSeconds: number, width = 640): Promise<void> {
     const w = Math.max(16, Math.round(width / 2) * 2);
-    const input = inputPath.endsWith('.ts')
+    const isSegment = inputPath.endsWith('.ts');
+    const seekTo = ['-ss', Math.max(0, atSeconds).toFixed(3)];
+    const input = isSegment
       ? segmentInputArgs(inputPath)
       : ['-f', 'mov', '-protocol_whitelist', 'file', '-i', inputPath];
     try {
@@ -88,9 +90,10 @@ export class FfmpegMediaPipeline implements MediaPipeline {
           '-y',
           '-threads',
           '1',
-          '-ss',
-          Math.max(0, atSeconds).toFixed(3),
+          // A segment is short: decode from its start (its keyframe); MPEG-TS input seeking is unreliable.
+          ...(isSegment ? [] : seekTo),
           ...input,
+          ...(isSegment ? seekTo : []),
           '-map',
           '0:v:0',
           '-frames:v',
