@@ -209,7 +209,6 @@ export class FfmpegMediaPipeline implements MediaPipeline {
           audioCodec: source.layout.audioCodec,
           frameRate: Math.round(1000 / firstPlan.frameDuration) / 1000,
         },
-        path: 'remux',
         actualStartMs: firstPlan.anchorWallMs + (firstPlan.firstPts - firstPlan.anchorPts) * 1000,
         actualEndMs:
           lastPlan.anchorWallMs + (planSeconds(lastPlan) + lastPlan.firstPts - lastPlan.anchorPts) * 1000,
