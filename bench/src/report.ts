@@ -53,6 +53,19 @@ const peakHelper = (row: SaveRow | null | undefined, a: AlgorithmName) => {
   return Math.max(...runs.map((r) => Math.max(r.helperPeakRssBytes, r.nodePeakRssBytes)));
 };
 
+/** What limits the targets, in this run's numbers. */
+function limits(r: BenchResults): string {
+  const first = r.saves[0];
+  const last = r.saves.at(-1);
+  if (!first || !last) return '';
+  const headWall = (row: SaveRow) => ratio(wall(row, 'ours-accurate'), 1)! - (wall(row, 'ours-fast') ?? 0);
+  const headCpu = (row: SaveRow) => (cpu(row, 'ours-accurate') ?? 0) - (cpu(row, 'ours-fast') ?? 0);
+  const startup = r.idle
+    ? `; one ffmpeg start alone (\`ffmpeg -version\`) costs ${sec(r.idle.startupCpuSeconds)} CPU-s here`
+    : '';
+  return `What limits the rest: a save is one ffmpeg (fast) or two (accurate), so what remains is fixed per save. The accurate path's head re-encode (decode of the first GOP, x264 of the frames up to the next keyframe, a second process start) costs accurate − fast = ${sec(headWall(first))} s / ${sec(headCpu(first))} CPU-s at ${Math.round((first.seconds / 60) * 100) / 100} min and ${sec(headWall(last))} s / ${sec(headCpu(last))} CPU-s at ${Math.round((last.seconds / 60) * 100) / 100} min — about the same at every length — while the seed's cost grows with the bytes, so the ratios are lowest for short saves${startup}. The remux itself reads, parses and writes every byte in ffmpeg (the hash floor only reads, hashes and writes them).`;
+}
+
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
@@ -162,6 +175,8 @@ export function renderReport(r: BenchResults): string {
       'text',
     ),
     '',
+    limits(r),
+    '',
   );
 
   // ── Time, CPU, processes ──
@@ -196,7 +211,7 @@ export function renderReport(r: BenchResults): string {
     '',
     '- hash floor: Node reads each segment once in 1 MiB chunks, hashes and writes it — the least any save that returns a SHA-256 can do.',
     "- seed's algorithm: copy the segments into a temp directory, ffmpeg concat demuxer `-c copy -movflags +faststart`, rename, `readFile` of the whole clip for the SHA-256.",
-    "- ours: `FfmpegMediaPipeline.cut` (a fresh instance per save): the boundary segments' MPEG-TS headers read in-process (frame times, keyframes, PIDs, SPS), then one ffmpeg joining the segments with `concat:` and stream-copying into fragmented MP4 on a pipe, which Node hashes while writing; accurate runs one more ffmpeg first, re-encoding the frames from the cut to the next keyframe (x264, 2 threads, no lookahead).",
+    "- ours: `FfmpegMediaPipeline.cut` (a fresh instance per save): the boundary segments' MPEG-TS headers read in-process (frame times, keyframes, PIDs, SPS), then one ffmpeg joining the segments with `concat:` and stream-copying into fragmented MP4 on a pipe, which Node hashes while writing; accurate runs one more ffmpeg first, re-encoding the frames from the cut to the next keyframe (x264 superfast, one thread, no lookahead).",
     '',
     '### CPU and processes per save',
     '',

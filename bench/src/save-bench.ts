@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -11,7 +12,7 @@ import type { AlgorithmName, ClipJob } from './algorithms.js';
 import type { Fixture } from './fixtures.js';
 import { ingestSegment } from './fragment-remux.js';
 import { type MemoryMeasurement, measureInChild } from './memory.js';
-import { log, median, nowMs, probeDurationSeconds } from './util.js';
+import { FFMPEG, log, median, nowMs, probeDurationSeconds, run } from './util.js';
 
 /** Every save is one fresh Node process: wall time, CPU (children included), peaks, processes. */
 export interface SaveRun extends MemoryMeasurement {}
@@ -119,6 +120,18 @@ export interface IdleCost {
   probeMs: number[];
   /** Remuxing one segment to an fMP4 fragment (what the removed fragment cache paid per segment), ms. */
   fragmentRemuxMs: number[];
+  /** CPU-seconds of one `ffmpeg -version` (process start-up alone), median of 5. */
+  startupCpuSeconds: number;
+}
+
+/** CPU time of the children this process has waited for (cutime + cstime), seconds. */
+function childrenCpuSeconds(): number {
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return (fields[13]! + fields[14]!) / 100;
 }
 
 /** What per-segment work would cost for idle buffers (measured on a sample of segments). */
@@ -142,8 +155,15 @@ export async function benchIdleCost(
     fragmentRemuxMs.push(nowMs() - t);
   }
   await rm(dir, { recursive: true, force: true });
+  const startup: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    const before = childrenCpuSeconds();
+    await run(FFMPEG, ['-version']);
+    startup.push(childrenCpuSeconds() - before);
+  }
+  const startupCpuSeconds = median(startup);
   log(
     `  idle: probe ${median(probeMs).toFixed(1)} ms, fragment remux ${median(fragmentRemuxMs).toFixed(0)} ms per segment`,
   );
-  return { segmentSeconds, probeMs, fragmentRemuxMs };
+  return { segmentSeconds, probeMs, fragmentRemuxMs, startupCpuSeconds };
 }

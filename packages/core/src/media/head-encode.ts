@@ -19,8 +19,9 @@ export interface HeadEncodeOptions {
 /**
  * Re-encodes a run's head — from the cut frame to the next keyframe (the end of the first
  * segment) — to MPEG-TS with the source's profile, level, size, pixel format, colour, PIDs and
- * program, so it joins the copied segments by byte concatenation. Memory stays small: two
- * x264 threads, no lookahead, no B-frames, one decoder thread per frame.
+ * program, so it joins the copied segments by byte concatenation. Memory and CPU stay small: one
+ * decoder and one x264 thread (a head is at most one GOP; threads only add frames in flight and
+ * synchronisation), no lookahead, no B-frames.
  */
 export async function encodeHead(
   plan: RunPlan,
@@ -58,7 +59,7 @@ export async function encodeHead(
       'error',
       '-y',
       '-threads',
-      '2',
+      '1',
       '-copyts',
       ...segmentInputArgs(url),
       '-map',
@@ -89,7 +90,7 @@ export async function encodeHead(
       '-bufsize',
       String(maxrate),
       '-threads:v',
-      '2',
+      '1',
       // stitchable: headers that do not depend on this content; force-cfr: VUI timing from
       // the frame rate. No lookahead: a head is at most one GOP and memory stays bounded.
       '-x264-params',
