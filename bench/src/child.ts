@@ -1,8 +1,9 @@
-// Runs one save in its own process so its memory, CPU and processes can be read in isolation:
+// Runs one save in its own process so its memory, CPU and processes can be read in isolation
+// (after one warm-up save in the same process):
 // `child.mjs <algorithm> <job.json>` prints one JSON line with the timing, this process's peak,
 // the CPU time of this process and all its (waited-for) children, and the processes started.
 import { readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { observeMediaSpawns } from '@livekit-replay/core';
 import { type AlgorithmName, type ClipJob, runAlgorithm } from './algorithms.js';
 import { nowMs } from './util.js';
@@ -21,6 +22,11 @@ function cpuSeconds(): number {
 const [name, jobPath] = process.argv.slice(2);
 if (!name || !jobPath) throw new Error('usage: child.ts <algorithm> <job.json>');
 const job = JSON.parse(await readFile(jobPath, 'utf8')) as ClipJob;
+// One untimed save first, as on a server that has saved before (code compiled, caches set up);
+// the measured save is the second. Its output goes elsewhere and is removed.
+const warmOutput = `${job.outputPath}.warm`;
+await runAlgorithm(name as AlgorithmName, { ...job, outputPath: warmOutput });
+await rm(warmOutput, { force: true });
 const baselineRssBytes = process.memoryUsage().rss;
 const spawned: string[] = [];
 observeMediaSpawns((s) => spawned.push(s.binary.split('/').at(-1) ?? s.binary));

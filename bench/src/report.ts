@@ -94,7 +94,7 @@ export function renderReport(r: BenchResults): string {
       'text',
     ),
     '',
-    'A small virtual machine shared with other work while this ran (see the load averages): absolute times drift, so the results are the side-by-side ratios. Every algorithm runs on the same files in the same run, interleaved (repeat 1 of each, then repeat 2, …), each save in a fresh Node process.',
+    'A small virtual machine shared with other work while this ran (see the load averages): absolute times drift, so the results are the side-by-side ratios. Every algorithm runs on the same files in the same run, interleaved (repeat 1 of each, then repeat 2, …), each save in its own fresh Node process after one untimed warm-up save of the same range (as on a server that has saved before).',
     '',
     '## Fixture',
     '',
