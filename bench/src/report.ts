@@ -294,7 +294,7 @@ export function renderReport(r: BenchResults): string {
     push(
       '## Idle buffers (nothing continuous)',
       '',
-      `Nothing runs per segment while a buffer is idle: the segment index lists files and reads playlists; a segment's headers are read in-process only when the index needs a duration for an unlisted segment or a save needs its boundary segments (median ${fmt(probe, 1)} ms per ${i.segmentSeconds} s segment, no process). The fragment cache (remux every segment to fMP4 as it lands) was removed: its per-segment remux costs a median ${fmt(remux, 0)} ms here, ${fmt(per(remux) * 100, 1)} % of a core per buffer, so ${fmt(per(remux) * 20, 2)} cores continuously at 20 concurrent buffers — while the one-process save it would shortcut already sits near the hash floor (table above). It does not pay.`,
+      `Nothing runs per segment while a buffer is idle: the segment index lists files and reads playlists; a segment's headers are read in-process only when the index needs a duration for an unlisted segment or a save needs its boundary segments (median ${fmt(probe, 1)} ms per ${i.segmentSeconds} s segment, no process). The fragment cache (remux every segment to fMP4 as it lands) was removed: its per-segment remux costs a median ${fmt(remux, 0)} ms here, ${fmt(per(remux) * 100, 1)} % of a core per buffer, so ${fmt(per(remux) * 20, 2)} cores continuously at 20 concurrent buffers, paid whether or not anyone saves; a save instead remuxes only the range it keeps, once (the fast column above). Saves are rare next to buffered segments, so the cache does not pay.`,
       '',
     );
   }

@@ -304,9 +304,14 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   }
 }
 
-/** The segment and offset of the clip's poster frame: 1 s in (or the middle of a shorter clip). */
+/**
+ * The clip's poster frame: the first keyframe (a segment's start) from 1 s into the clip, when
+ * one lies inside it (decoding one frame is all it costs), else 1 s in (or the middle).
+ */
 function posterFrame(segments: Segment[], startMs: number, endMs: number) {
   const atMs = startMs + Math.min(1000, (endMs - startMs) / 2);
+  const key = segments.find((s) => s.startMs >= atMs && s.startMs < endMs);
+  if (key) return { path: key.path, offsetSeconds: 0 };
   const segment = segments.find((s) => s.startMs + s.durationSeconds * 1000 > atMs) ?? segments.at(-1)!;
   return { path: segment.path, offsetSeconds: Math.max(0, (atMs - segment.startMs) / 1000) };
 }

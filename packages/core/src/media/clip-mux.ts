@@ -25,10 +25,30 @@ export interface MuxedClip {
 }
 
 /**
- * Fragmented MP4 (moov first, then one fragment per keyframe) can be written to a pipe, so
- * Node hashes the bytes as they stream to the file: no `+faststart` rewrite, no second read.
+ * Fragmented MP4 (moov first, then fragments starting on keyframes) can be written to a pipe,
+ * so Node hashes the bytes as they stream to the file: no `+faststart` rewrite, no second read.
+ * A browser walks the fragments to learn the duration, so they are long (about 16 MB of media,
+ * 2–30 s): few fragments, while ffmpeg holds at most one fragment in memory.
  */
-const FRAGMENTED_MP4 = ['-movflags', '+frag_keyframe+empty_moov+default_base_moof', '-f', 'mp4'];
+function fragmentedMp4(bitsPerSecond: number): string[] {
+  const seconds = Math.min(30, Math.max(2, (FRAGMENT_BYTES * 8) / Math.max(bitsPerSecond, 1)));
+  return [
+    '-movflags',
+    '+frag_keyframe+empty_moov+default_base_moof',
+    '-min_frag_duration',
+    String(Math.round(seconds * 1e6)),
+    '-f',
+    'mp4',
+  ];
+}
+const FRAGMENT_BYTES = 16 * 1024 * 1024;
+
+/** Average bitrate of segments (bytes over their playlist durations). */
+const bitrateOf = (plans: RunPlan[]) => {
+  const segments = plans.flatMap((p) => p.segments);
+  const seconds = segments.reduce((sum, s) => sum + s.durationSeconds, 0);
+  return (segments.reduce((sum, s) => sum + s.sizeBytes, 0) * 8) / Math.max(seconds, 0.001);
+};
 
 /** Copies one run (its re-encoded head, if any, then whole segments) into an MP4 clip, hashed while written. */
 export function muxRunToClip(
@@ -83,7 +103,9 @@ async function copyRun(
     plan.firstPts.toFixed(6),
     '-to',
     (plan.endPts - EPS).toFixed(6),
-    ...(format === 'mp4' ? FRAGMENTED_MP4 : ['-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts']),
+    ...(format === 'mp4'
+      ? fragmentedMp4(bitrateOf([plan]))
+      : ['-muxdelay', '0', '-muxpreload', '0', '-f', 'mpegts']),
   ];
   return writeHashed(args, dir, outputPath, options, format === 'mp4');
 }
@@ -119,7 +141,7 @@ export async function joinRunsToClip(
     ...(hasAudio ? ['-map', '0:a:0', '-bsf:a', 'aac_adtstoasc'] : []),
     '-c',
     'copy',
-    ...FRAGMENTED_MP4,
+    ...fragmentedMp4(bitrateOf(runFiles.map((r) => r.plan))),
   ];
   return writeHashed(args, dir, outputPath, options, true);
 }

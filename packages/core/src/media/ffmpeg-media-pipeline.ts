@@ -73,9 +73,10 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   async poster(inputPath: string, outputPath: string, atSeconds: number, width = 640): Promise<void> {
     const w = Math.max(16, Math.round(width / 2) * 2);
     const isSegment = inputPath.endsWith('.ts');
-    const seekTo = ['-ss', Math.max(0, atSeconds).toFixed(3)];
+    const seekTo = atSeconds > 0 ? ['-ss', atSeconds.toFixed(3)] : [];
+    // A segment starts on a keyframe: at 0, decode that frame alone.
     const input = isSegment
-      ? segmentInputArgs(inputPath)
+      ? [...(atSeconds > 0 ? [] : ['-skip_frame', 'nokey']), ...segmentInputArgs(inputPath)]
       : ['-f', 'mov', '-protocol_whitelist', 'file', '-i', inputPath];
     try {
       await runMedia({
