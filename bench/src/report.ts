@@ -86,7 +86,7 @@ export function renderReport(r: BenchResults): string {
         ['CPU', `${r.machine.cpuModel}, ${r.machine.cores} cores`],
         ['Memory', `${fmt(r.machine.memoryGiB, 1)} GiB`],
         ['Disk (fixtures, outputs)', r.machine.disk],
-        ['OS', `Linux ${r.machine.kernel}`],
+        ['OS', r.machine.kernel],
         ['Node', r.machine.node],
         ['ffmpeg', r.machine.ffmpeg],
         ['Load average (1/5/15 min) at start → end', `${r.machine.loadAtStart} → ${r.loadAtEnd}`],
@@ -318,7 +318,7 @@ export function renderReport(r: BenchResults): string {
           ]),
         ),
         '',
-        'Why fragmented MP4: `+faststart` needs a seekable output and rewrites the whole file after muxing (a second pass), and a file written to disk must then be read again for its hash. Fragmented MP4 (`frag_keyframe+empty_moov+default_base_moof`) is written front to back, so ffmpeg writes it to a pipe and Node hashes the bytes on their way to the file: one pass. Chromium plays it and reports its duration; without a `sidx` index it walks the fragments to learn the duration, so `loadedmetadata` is slower on long clips (above).',
+        'Why fragmented MP4: `+faststart` needs a seekable output and rewrites the whole file after muxing (a second pass), and a file written to disk must then be read again for its hash. Fragmented MP4 (`frag_keyframe+empty_moov+default_base_moof`) is written front to back, so ffmpeg writes it to a pipe and Node hashes the bytes on their way to the file: one pass. Chromium plays it and reports its duration; with no `sidx` index it walks the fragments to learn the duration, so the fragments are long (`-min_frag_duration` from the bitrate: about 16 MB, 2–30 s, about 20 for a 10-minute 1080p clip instead of 300 one-per-keyframe fragments, which took ~2 s to `loadedmetadata` in an earlier run) and ffmpeg holds at most one in memory.',
         '',
       );
     }
