@@ -153,12 +153,12 @@ export function renderReport(r: BenchResults): string {
         ],
         [
           'CPU-seconds per save below the seed at every length (all processes)',
-          lengths
+          `${lengths
             .map(
               (row) =>
                 `${names(row)} ${sec(cpu(row, 'ours-accurate'))}/${sec(cpu(row, 'ours-fast'))} vs ${sec(cpu(row, 'seed'))}`,
             )
-            .join('; ') + ' (accurate/fast vs seed, s)',
+            .join('; ')} (accurate/fast vs seed, s)`,
           status(lengths.length ? cpuBelow.every(Boolean) : null),
         ],
         [
