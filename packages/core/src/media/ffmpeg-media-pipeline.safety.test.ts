@@ -191,3 +191,49 @@ function childPids(): number[] {
   }
   return out;
 }
+
+describe('a stuck ffmpeg', () => {
+  it('is killed at its timeout and frees everything, while another save gets its clip', async () => {
+    const stuckPipeline = new FfmpegMediaPipeline({ processTimeoutMs: 1500 });
+    const stuckOut = path.join(root, 'stuck.mp4');
+    const stuckWork = path.join(root, 'work-stuck');
+    const stopped: number[] = [];
+    // Freeze the first ffmpeg the stuck save starts (as on a hung NFS read).
+    const stop = observeMediaSpawns((s) => {
+      if (stopped.length === 0 && s.pid && s.args.some((a) => a.includes('work-stuck'))) {
+        stopped.push(s.pid);
+        process.kill(s.pid, 'SIGSTOP');
+      }
+    });
+    const startMs = fx.frameTime(fx.segments[3]!.firstFrame + 4);
+    const stuck = stuckPipeline
+      .cut({
+        segments: snapshot.segments.slice(3, 6),
+        startMs,
+        endMs: startMs + 3000,
+        mode: 'accurate',
+        outputPath: stuckOut,
+        workDir: stuckWork,
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    // Meanwhile another save runs and completes.
+    const other = await countedCut(
+      'beside-stuck',
+      fx.segments[6]!.startMs,
+      fx.segments[6]!.startMs + 3000,
+      'fast',
+    );
+    expect(other.result.sizeBytes).toBeGreaterThan(0);
+    const error = await stuck;
+    stop();
+    expect(stopped).toHaveLength(1);
+    expect(isReplayBufferError(error, 'MEDIA_ERROR')).toBe(true);
+    expect((error as { details: Record<string, unknown> }).details).toMatchObject({ timedOut: true });
+    expect(isAlive(stopped[0]!)).toBe(false);
+    await expect(stat(stuckOut)).rejects.toThrow(/ENOENT/);
+    await expect(stat(stuckWork)).rejects.toThrow(/ENOENT/);
+  });
+});

@@ -57,7 +57,7 @@ export interface MediaRunHandle {
 const DEFAULT_TIMEOUT_MS = 120_000;
 const STDERR_TAIL_CHARS = 4000;
 
-type SpawnListener = (info: { binary: string; args: readonly string[] }) => void;
+type SpawnListener = (info: { binary: string; args: readonly string[]; pid: number | undefined }) => void;
 const spawnListeners = new Set<SpawnListener>();
 
 /** Observes every process the runner starts (tests and the bench count processes per save). */
@@ -81,11 +81,17 @@ export function startMedia(options: MediaRunOptions): MediaRunHandle {
     failed.catch(() => undefined);
     return { child: null as unknown as ChildProcess, done: failed, kill: () => undefined };
   }
-  for (const listener of spawnListeners) listener({ binary: options.binary, args });
   const child = spawn(options.binary, args, {
     cwd: options.cwd,
     stdio: [options.stdin ?? 'ignore', stdoutMode === 'ignore' ? 'ignore' : 'pipe', 'pipe', 'pipe'],
   });
+  for (const listener of spawnListeners) {
+    try {
+      listener({ binary: options.binary, args, pid: child.pid });
+    } catch {
+      // An observer must not break the run.
+    }
+  }
   child.stdin?.on('error', () => undefined);
 
   let killedFor: 'timeout' | 'abort' | 'consumer' | 'caller' | null = null;
