@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates BENCHMARKS.md from a fresh clone: `bash scripts/bench.sh` (~15 min on 2 cores,
+# Regenerates BENCHMARKS.md from a fresh clone: `bash scripts/bench.sh` (~10 min on 2 cores,
 # plus ~4 min once to generate the 10-minute 1080p fixture into bench/.fixtures/).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -16,44 +16,32 @@ export interface ClipJob {
   outputPath: string;
   /** Scratch directory the algorithm may create and must remove. */
   workDir: string;
-  /** fMP4 prototype only: directory of per-segment fragments made when the segments landed. */
-  fragmentsDir?: string;
   /** End-to-end save only: the buffer as the manager sees it. */
   capture?: CaptureTarget;
-  /** Fragment-cache variants of ours: the core FragmentCache directory, warmed beforehand. */
-  coreFragmentsDir?: string;
 }
 
 export interface ClipOutcome {
   sizeBytes: number;
   sha256: string | null;
-  /** Which way the pipeline produced the clip (`fragments` or `remux`), when it says. */
-  path?: string;
 }
 
 export type AlgorithmName =
   | 'cat'
-  | 'cat-fsync'
   | 'concat-hash'
   | 'seed'
   | 'ours-fast'
   | 'ours-accurate'
-  | 'ours-fast-frag'
-  | 'ours-accurate-frag'
   | 'capture'
-  | 'fmp4-proto';
+  | 'seed-capture';
 
 export const ALGORITHM_LABELS: Record<AlgorithmName, string> = {
-  cat: '`cat` of the segments (floor, no fsync)',
-  'cat-fsync': '`cat` + fsync',
-  'concat-hash': 'byte concat + streaming SHA-256 (Node)',
+  cat: '`cat` of the segments (no hash)',
+  'concat-hash': 'hash floor: read + write + SHA-256 in Node',
   seed: "seed's algorithm",
   'ours-fast': 'ours, fast (keyframe snap)',
   'ours-accurate': 'ours, accurate (smart cut)',
-  'ours-fast-frag': 'ours, fast, fragment cache (warm)',
-  'ours-accurate-frag': 'ours, accurate, fragment cache (warm)',
-  capture: 'ours end to end: `captureReplay` (accurate, no fragment cache)',
-  'fmp4-proto': 'prototype: pre-remuxed fMP4 fragments, concat + hash',
+  capture: 'ours: `captureReplay` through the manager (accurate, poster, store)',
+  'seed-capture': "seed's save of the same segments (+ its poster: one ffmpeg on the clip)",
 };
 
 /** `cat seg… > out`, optionally followed by fsync of the output. */
@@ -151,13 +139,9 @@ async function seed(job: ClipJob): Promise<ClipOutcome> {
   }
 }
 
-async function ours(job: ClipJob, mode: 'fast' | 'accurate', fragments = false): Promise<ClipOutcome> {
-  if (fragments && !job.coreFragmentsDir)
-    throw new Error('the fragment-cache variant needs coreFragmentsDir');
+async function ours(job: ClipJob, mode: 'fast' | 'accurate'): Promise<ClipOutcome> {
   // A fresh pipeline per save: its segment prober starts cold, as for new boundary segments.
-  const pipeline = new FfmpegMediaPipeline(
-    fragments && job.coreFragmentsDir ? { fragmentCacheDir: job.coreFragmentsDir } : {},
-  );
+  const pipeline = new FfmpegMediaPipeline();
   const result = await pipeline.cut({
     segments: job.segments,
     startMs: job.startMs,
@@ -166,19 +150,35 @@ async function ours(job: ClipJob, mode: 'fast' | 'accurate', fragments = false):
     outputPath: job.outputPath,
     workDir: join(job.workDir, `ours-${process.pid}-${Date.now()}`),
   });
-  return {
-    sizeBytes: result.sizeBytes,
-    sha256: result.sha256,
-    ...((result as { path?: string }).path ? { path: (result as { path?: string }).path } : {}),
-  };
+  return { sizeBytes: result.sizeBytes, sha256: result.sha256 };
+}
+
+/** The seed's save followed by its poster (a frame of the finished clip, as the seed did). */
+async function seedWithPoster(job: ClipJob): Promise<ClipOutcome> {
+  const outcome = await seed(job);
+  await run(FFMPEG, [
+    '-hide_banner',
+    '-loglevel',
+    'error',
+    '-y',
+    '-ss',
+    '1',
+    '-i',
+    job.outputPath,
+    '-frames:v',
+    '1',
+    '-vf',
+    'scale=640:-2',
+    `${job.outputPath}.jpg`,
+  ]);
+  await rm(`${job.outputPath}.jpg`, { force: true });
+  return outcome;
 }
 
 export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOutcome> {
   switch (name) {
     case 'cat':
       return catSegments(job, false);
-    case 'cat-fsync':
-      return catSegments(job, true);
     case 'concat-hash':
       return concatWithHash(job);
     case 'seed':
@@ -187,17 +187,10 @@ export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOut
       return ours(job, 'fast');
     case 'ours-accurate':
       return ours(job, 'accurate');
-    case 'ours-fast-frag':
-      return ours(job, 'fast', true);
-    case 'ours-accurate-frag':
-      return ours(job, 'accurate', true);
     case 'capture':
       if (!job.capture) throw new Error('capture needs the buffer layout');
       return captureViaManager(job, job.capture);
-    case 'fmp4-proto':
-      if (!job.fragmentsDir) throw new Error('fmp4-proto needs fragmentsDir');
-      return import('./fmp4.js').then((m) =>
-        m.saveFromFragments(job.segments, job.fragmentsDir!, job.outputPath),
-      );
+    case 'seed-capture':
+      return seedWithPoster(job);
   }
 }

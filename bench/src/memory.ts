@@ -23,9 +23,7 @@ export function childBundle(): Promise<string> {
       conditions: ['source'],
       outfile,
       logLevel: 'error',
-      // fluent-ffmpeg finds its own files through __dirname: load it from node_modules.
-      external: ['fluent-ffmpeg'],
-      // CommonJS dependencies (fluent-ffmpeg, …) call require().
+      // CommonJS dependencies call require().
       banner: {
         js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
       },
@@ -67,6 +65,10 @@ export interface MemoryMeasurement {
   /** Largest sum of the RSS of the Node process and its helpers seen at one sample (25 ms polls). */
   treePeakRssBytes: number;
   helpers: ProcessPeak[];
+  /** CPU time of the save: the Node process and every helper it started and waited for. */
+  cpuSeconds: number;
+  /** Media processes started through core's runner during the save (binary names). */
+  spawned: string[];
 }
 
 interface ProcInfo {
@@ -189,6 +191,8 @@ export async function measureInChild(
     outcome: ClipOutcome;
     baselineRssBytes: number;
     maxRssBytes: number;
+    cpuSeconds: number;
+    spawned: string[];
   };
   const helpers = [...peaks.values()].sort((a, b) => b.peakRssBytes - a.peakRssBytes);
   return {
@@ -200,5 +204,7 @@ export async function measureInChild(
     helperPeakRssBytes: helpers[0]?.peakRssBytes ?? 0,
     treePeakRssBytes: Math.max(treePeak, report.maxRssBytes),
     helpers,
+    cpuSeconds: report.cpuSeconds,
+    spawned: report.spawned,
   };
 }

@@ -1,104 +1,82 @@
 import { ALGORITHM_LABELS, type AlgorithmName } from './algorithms.js';
-import type { Breakdown, RemuxVariant } from './breakdown.js';
 import type { BrowserCheck } from './browser.js';
-import type { ClipRow, MemoryRow } from './clip-bench.js';
 import type { Fixture } from './fixtures.js';
-import type { Measured, VerifyOnlyResult, WebhookBenchResult } from './lifecycle.js';
 import type { MachineInfo } from './machine.js';
-import type { SweepBench } from './maintenance.js';
-import type { MemoryMeasurement } from './memory.js';
-import { TRIM_LABELS, type TrimBench } from './trim.js';
+import { renderStoreSections, type StoreResults, table } from './report-stores.js';
+import type { IdleCost, SaveRow, SaveRun } from './save-bench.js';
 import { fmt, median } from './util.js';
 
-export interface BenchResults {
+export interface BenchResults extends StoreResults {
   profile: 'full' | 'dev';
   machine: MachineInfo;
   fixture: Fixture;
   segmentDurations: number[];
-  fmp4IngestMs: number[];
-  /** Per-segment time to put each segment in the core's fragment cache (FragmentCache.warm). */
-  coreWarmMs: number[];
-  bareNodeRssBytes: number;
-  clips: ClipRow[] | null;
-  memory: MemoryRow | null;
-  breakdowns: Breakdown[];
-  remuxVariants: RemuxVariant[];
+  saves: SaveRow[];
+  capture: SaveRow | null;
+  idle: IdleCost | null;
   browser: BrowserCheck[] | { error: string } | null;
-  trim: TrimBench | null;
-  webhooks: Array<Measured<WebhookBenchResult>>;
-  verifyOnly: VerifyOnlyResult | null;
-  sweep: SweepBench | null;
   loadAtEnd: string;
   totalSeconds: number;
   repeats: number;
-  trimRepeats: number;
 }
 
-const s = (ms: number | null | undefined) => (ms === null || ms === undefined ? '—' : fmt(ms / 1000, 2));
-// Decimal megabytes, like the 128 MB target.
+const sec = (v: number | null | undefined) => (v === null || v === undefined ? '—' : fmt(v, 2));
 const mb = (bytes: number | null | undefined) =>
   bytes === null || bytes === undefined ? '—' : fmt(bytes / 1e6, 0);
-const ratio = (a: number | null | undefined, b: number | null | undefined) =>
-  a && b && Number.isFinite(a) && Number.isFinite(b) ? a / b : null;
-const x = (value: number | null) => (value === null ? '—' : `${fmt(value, value >= 10 ? 0 : 2)}×`);
-const signed = (value: number | null | undefined, digits = 3) =>
-  value === null || value === undefined || !Number.isFinite(value)
-    ? '—'
-    : `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
-const yes = (met: boolean | null) => (met === null ? 'not measured' : met ? '**met**' : '**not met**');
+const x = (v: number | null) => (v === null || !Number.isFinite(v) ? '—' : `${fmt(v, v >= 10 ? 0 : 2)}×`);
+const signed = (v: number | null | undefined) =>
+  v === null || v === undefined || !Number.isFinite(v) ? '—' : `${v >= 0 ? '+' : ''}${v.toFixed(3)}`;
+const status = (met: boolean | null) => (met === null ? 'not measured' : met ? '**met**' : '**not met**');
 
-function cell(row: ClipRow | undefined, algorithm: AlgorithmName) {
-  return row?.cells.find((c) => c.algorithm === algorithm);
+function runsOf(row: SaveRow | null | undefined, a: AlgorithmName): SaveRun[] {
+  return row?.runs[a] ?? [];
 }
+const wall = (row: SaveRow | null | undefined, a: AlgorithmName) => {
+  const runs = runsOf(row, a);
+  return runs.length ? median(runs.map((r) => r.ms / 1000)) : null;
+};
+const cpu = (row: SaveRow | null | undefined, a: AlgorithmName) => {
+  const runs = runsOf(row, a);
+  return runs.length ? median(runs.map((r) => r.cpuSeconds)) : null;
+};
+const ratio = (a: number | null, b: number | null) => (a !== null && b !== null && b > 0 ? a / b : null);
+const spawns = (row: SaveRow | null | undefined, a: AlgorithmName) => {
+  const s = runsOf(row, a)[0]?.spawned;
+  if (!s) return '—';
+  const counts = new Map<string, number>();
+  for (const name of s) counts.set(name, (counts.get(name) ?? 0) + 1);
+  return `${s.length}${s.length ? ` (${[...counts].map(([n, c]) => `${c} ${n}`).join(', ')})` : ''}`;
+};
+const peakHelper = (row: SaveRow | null | undefined, a: AlgorithmName) => {
+  const runs = runsOf(row, a);
+  if (!runs.length) return null;
+  return Math.max(...runs.map((r) => Math.max(r.helperPeakRssBytes, r.nodePeakRssBytes)));
+};
 
-function medianOf(row: ClipRow | undefined, algorithm: AlgorithmName): number | null {
-  const c = cell(row, algorithm);
-  return c && !c.error && Number.isFinite(c.medianMs) ? c.medianMs : null;
-}
-
-function memoryOf(results: BenchResults, algorithm: AlgorithmName): MemoryMeasurement | null {
-  const r = results.memory?.results.find((m) => m.algorithm === algorithm);
-  return r && !('error' in r) ? r : null;
-}
-
-function table(header: string[], rows: string[][], align: 'numbers' | 'text' = 'numbers'): string {
-  return [
-    `| ${header.join(' | ')} |`,
-    `|${header.map((_h, i) => (i === 0 || align === 'text' ? '---' : '---:')).join('|')}|`,
-    ...rows.map((r) => `| ${r.join(' | ')} |`),
-  ].join('\n');
-}
-
-function webhookOf(results: BenchResults, kind: string): WebhookBenchResult | { error: string } | null {
-  const r = results.webhooks.find((w) => w.kind === kind);
-  return r ?? null;
-}
-
-function stepsSummary(b: Breakdown): Array<{ what: string; ms: number; count: number }> {
-  const byWhat = new Map<string, { what: string; ms: number; count: number }>();
-  for (const step of b.steps) {
-    const entry = byWhat.get(step.what) ?? { what: step.what, ms: 0, count: 0 };
-    entry.ms += step.ms;
-    entry.count++;
-    byWhat.set(step.what, entry);
-  }
-  return [...byWhat.values()].sort((a, b) => b.ms - a.ms);
+/** What limits the targets, in this run's numbers. */
+function limits(r: BenchResults): string {
+  const first = r.saves[0];
+  const last = r.saves.at(-1);
+  if (!first || !last) return '';
+  const headWall = (row: SaveRow) => ratio(wall(row, 'ours-accurate'), 1)! - (wall(row, 'ours-fast') ?? 0);
+  const headCpu = (row: SaveRow) => (cpu(row, 'ours-accurate') ?? 0) - (cpu(row, 'ours-fast') ?? 0);
+  const startup = r.idle
+    ? `; one ffmpeg start alone (\`ffmpeg -version\`) costs ${sec(r.idle.startupCpuSeconds)} CPU-s here`
+    : '';
+  return `What limits the rest: a save is one ffmpeg (fast) or two (accurate), so what remains is fixed per save. The accurate path's head re-encode (decode of the first GOP, x264 of the frames up to the next keyframe, a second process start) costs accurate − fast = ${sec(headWall(first))} s / ${sec(headCpu(first))} CPU-s at ${Math.round((first.seconds / 60) * 100) / 100} min and ${sec(headWall(last))} s / ${sec(headCpu(last))} CPU-s at ${Math.round((last.seconds / 60) * 100) / 100} min — about the same at every length — while the seed's cost grows with the bytes, so the ratios are lowest for short saves${startup}. The remux itself reads, parses and writes every byte in ffmpeg (the hash floor only reads, hashes and writes them).`;
 }
 
 export function renderReport(r: BenchResults): string {
   const out: string[] = [];
   const push = (...lines: string[]) => out.push(...lines);
   const f = r.fixture;
-  const longestRow = r.clips?.reduce<ClipRow | undefined>(
-    (a, b) => (!a || b.minutes > a.minutes ? b : a),
-    undefined,
-  );
-  const L = longestRow?.minutes ?? '—';
+  const longest = r.saves.at(-1) ?? null;
+  const L = longest ? Math.round(longest.seconds / 60) : 0;
 
   push(
     '# Benchmarks',
     '',
-    `Generated by \`pnpm bench\` (bench/src/run.ts, profile \`${r.profile}\`) on ${r.machine.date}, in ${fmt(r.totalSeconds / 60, 1)} min. Every number below comes from that one run; do not edit by hand, run the command again.`,
+    `Generated by \`pnpm bench\` (bench/src/run.ts, profile \`${r.profile}\`) on ${new Date().toISOString().slice(0, 19)}Z, in ${fmt(r.totalSeconds / 60, 1)} min. Every number below comes from that one run; do not edit by hand, run the command again.`,
     '',
     '## Machine',
     '',
@@ -116,563 +94,247 @@ export function renderReport(r: BenchResults): string {
       'text',
     ),
     '',
-    'This is a small shared virtual machine: other work may have been running (see the load averages), so treat the absolute times as indicative and the side-by-side ratios as the result. Every algorithm is measured in the same run, interleaved, on the same files.',
+    'A small virtual machine shared with other work while this ran (see the load averages): absolute times drift, so the results are the side-by-side ratios. Every algorithm runs on the same files in the same run, interleaved (repeat 1 of each, then repeat 2, …), each save in its own fresh Node process after one untimed warm-up save of the same range (as on a server that has saved before).',
     '',
-  );
-
-  // ── Fixture ──
-  const durations = r.segmentDurations;
-  const totalMB = f.totalBytes / 1e6;
-  const mediaSeconds = durations.reduce((a, b) => a + b, 0);
-  push(
     '## Fixture',
     '',
-    `A LiveKit-format buffer written by the egress emulator's history pre-fill (\`@livekit-replay/testing\`, the same code path as \`startEgressEmulator\` + \`EgressClient.startTrackCompositeEgress\`): ` +
-      `${f.width}×${f.height} at ${f.fps} fps, H.264 at LiveKit's ${f.params.preset} preset bitrate (${fmt(f.videoBitrateKbps / 1000, 1)} Mbit/s) + AAC 128 kbit/s, ` +
-      `INDEX segment names (\`replay_00000.ts\`), main EVENT playlist with PROGRAM-DATE-TIME + live playlist, segments cut on keyframes with a ${f.params.segmentSeconds} s target.`,
+    `A LiveKit-format buffer written by the egress emulator's history pre-fill (\`@livekit-replay/testing\`): ${f.width}×${f.height} at ${f.fps} fps, H.264 at ${f.videoBitrateKbps} kbit/s + AAC, INDEX segment names, main EVENT playlist with PROGRAM-DATE-TIME, segments cut on keyframes with a ${f.params.segmentSeconds} s target: ${f.segmentCount} segments, ${fmt(f.totalBytes / 1e6, 1)} MB, durations ${fmt(Math.min(...r.segmentDurations), 3)}–${fmt(Math.max(...r.segmentDurations), 3)} s. Cached in \`bench/.fixtures/${f.key}\`.`,
     '',
-    `- ${f.segmentCount} segments, ${fmt(mediaSeconds, 1)} s, ${fmt(totalMB, 1)} MB (${fmt((f.totalBytes * 8) / mediaSeconds / 1e6, 2)} Mbit/s overall); segment durations ${fmt(Math.min(...durations), 3)}–${fmt(Math.max(...durations), 3)} s.`,
-    `- Content: ffmpeg's \`testsrc2\` moving pattern with a wall-clock frame stamp burnt in (used to measure trim accuracy) and a per-second flash/beep — synthetic, not a real screen share; x264 \`ultrafast\` capped at the preset bitrate, so segment sizes match what LiveKit's bitrate gives.`,
-    `- Generated once in ${fmt(f.generationSeconds, 0)} s and cached in \`bench/.fixtures/${f.key}\` (keyed by its parameters; not in git).`,
+    'Every save asks for "the last N seconds" as a live save does: the end falls inside the newest segment (0.7 s before the buffer end) and the start inside a GOP, so the accurate path re-encodes a head (its two ffmpeg runs are counted below).',
     '',
   );
 
   // ── Targets ──
-  const fast = medianOf(longestRow, 'ours-fast');
-  const accurate = medianOf(longestRow, 'ours-accurate');
-  const cat = medianOf(longestRow, 'cat');
-  const seed = medianOf(longestRow, 'seed');
-  const proto = medianOf(longestRow, 'fmp4-proto');
-  const accOverCat = ratio(accurate, cat);
-  const fastOverCat = ratio(fast, cat);
-  const seedOverAcc = ratio(seed, accurate);
-  const seedOverFast = ratio(seed, fast);
-  const memAcc = memoryOf(r, 'ours-accurate');
-  const memFast = memoryOf(r, 'ours-fast');
-  const worstError = (algorithm: AlgorithmName): number | null => {
-    const errors = (r.clips ?? [])
-      .map((row) => {
-        const c = cell(row, algorithm);
-        return c?.outputSeconds === null || c?.outputSeconds === undefined
-          ? null
-          : Math.abs(c.outputSeconds - row.requestedSeconds);
-      })
-      .filter((e): e is number => e !== null);
-    return errors.length ? Math.max(...errors) : null;
-  };
-  const worstDurationError = worstError('ours-accurate');
-  const worstFastError = worstError('ours-fast');
-  const captureMs = medianOf(longestRow, 'capture');
-  const accFrag = medianOf(longestRow, 'ours-accurate-frag');
-  const fastFrag = medianOf(longestRow, 'ours-fast-frag');
-  const pathsOf = (algorithm: AlgorithmName) => cell(longestRow, algorithm)?.paths.join('/') || '?';
-  const trimSmart = r.trim?.cells.find((c) => c.method === 'smart-cut');
-  const trimSnap = r.trim?.cells.find((c) => c.method === 'keyframe-snap');
-  const smartOverCopy = ratio(trimSmart?.medianMs, trimSnap?.medianMs);
-  const saveSmartOverCopy = ratio(accurate, fast);
-  const wh = (kind: string) => {
-    const w = webhookOf(r, kind);
-    return w && !('error' in w) ? w.eventsPerSecond : null;
-  };
-  const whReason = (kind: string) => {
-    const w = webhookOf(r, kind);
-    return w && 'error' in w ? `not measured (${w.error})` : null;
-  };
-  const storeOps = (kind: string) => {
-    const w = webhookOf(r, kind);
-    return w && !('error' in w)
-      ? `${fmt(w.lookupsPerSecond, 0)}/s, no-op compare-and-sets ${fmt(w.noopTransitionsPerSecond, 0)}/s`
-      : '—';
-  };
-  const concatHash = medianOf(longestRow, 'concat-hash');
-  const fragBreakdown = r.breakdowns.find((b) => b.algorithm === 'ours-accurate-frag');
-  const fragText = fragBreakdown
-    ? `With the fragment cache the remux is gone, but in its ${L}-minute accurate save (${s(fragBreakdown.totalMs)} s with wrappers) remain: ${stepsSummary(
-        fragBreakdown,
-      )
-        .slice(0, 3)
-        .map((t) => `${t.what} ${s(t.ms)} s`)
-        .join('; ')}; Node's own work (writing the fragments, SHA-256) ${s(fragBreakdown.otherMs)} s.`
-    : '';
-  const accBreakdown = r.breakdowns.find((b) => b.algorithm === 'ours-accurate');
-  const topSteps = accBreakdown ? stepsSummary(accBreakdown).slice(0, 3) : [];
-  const stepsText = topSteps.length
-    ? `In one ${L}-minute accurate save (${s(accBreakdown!.totalMs)} s with logging wrappers): ${topSteps
-        .map((t) => `${t.what} ${s(t.ms)} s${t.count > 1 ? ` (${t.count} calls)` : ''}`)
-        .join('; ')}; Node's own work (planning, streaming SHA-256) ${s(accBreakdown!.otherMs)} s.`
-    : '';
-
-  const probeSteps = accBreakdown?.steps.filter((st) => st.tool === 'ffprobe') ?? [];
-  const headStep = accBreakdown?.steps.find((st) => st.what.startsWith('x264'));
-  const remuxStep = accBreakdown?.steps.find((st) => st.what.startsWith('remux'));
-  const seedMem = memoryOf(r, 'seed');
-  const seedLimit = accBreakdown
-    ? `Both remux the same bytes to MP4 with \`+faststart\` (ours: ${s(remuxStep?.ms)} s in the breakdown). The seed also copies every segment and reads the whole clip into memory for the hash (Node peak ${mb(seedMem?.nodePeakRssBytes)} MB); ours skips both but runs ${probeSteps.length} ffprobe calls (${s(probeSteps.reduce((a, st) => a + st.ms, 0))} s, about the same for any clip length) and, in accurate mode, re-encodes the first GOP (${s(headStep?.ms)} s). So the gap grows with the clip length and is smallest on short saves.`
-    : 'No breakdown measured.';
-  const rows: string[][] = [];
-  rows.push([
-    `Time to clip ≤ 1.3× \`cat\` (${L}-min ${f.height}p save)`,
-    `accurate ${x(accOverCat)}, fast ${x(fastOverCat)}, end to end via \`captureReplay\` ${x(ratio(captureMs, cat))} (cat ${s(cat)} s, accurate ${s(accurate)} s, fast ${s(fast)} s, end to end ${s(captureMs)} s). With the fragment cache on (\`fragmentCache\`, off by default; cache warmed as segments land): accurate ${x(ratio(accFrag, cat))} (${s(accFrag)} s, path: ${pathsOf('ours-accurate-frag')}), fast ${x(ratio(fastFrag, cat))} (${s(fastFrag)} s, path: ${pathsOf('ours-fast-frag')})`,
-    `${yes(accOverCat === null ? null : accOverCat <= 1.3)} by default; ${accFrag === null || cat === null ? 'fragment cache not measured' : `${accFrag / cat <= 1.3 ? 'met' : 'not met'} with the fragment cache (accurate)`}`,
-    `\`cat\` moves bytes once inside the kernel; a save remuxes MPEG-TS to MP4 in ffmpeg (every byte read, parsed and written, then written again by \`+faststart\`), probes the boundary segments and the output with ffprobe, and hashes the result. ${stepsText} Hashing alone sets a floor above the target on this CPU: reading the same bytes once in Node while hashing them (SHA-256) and writing them takes ${s(concatHash)} s (${x(ratio(concatHash, cat))} \`cat\`), so no save that returns a SHA-256 of its output can reach 1.3× \`cat\` here; the prototype, a byte concatenation plus that hash, comes closest (${x(ratio(proto, cat))}). ${fragText}`,
-  ]);
-  rows.push([
-    `≥ 3× faster than the seed (${L}-min save)`,
-    `seed/accurate ${x(seedOverAcc)}, seed/fast ${x(seedOverFast)} (seed ${s(seed)} s)`,
-    yes(seedOverAcc === null ? null : seedOverAcc >= 3),
-    seedLimit,
-  ]);
-  const nodePeak = memAcc?.nodePeakRssBytes ?? null;
-  rows.push([
-    'Peak RSS ≤ 128 MB (process doing a save)',
-    memAcc
-      ? `Node ${mb(memAcc.nodePeakRssBytes)} MB (baseline ${mb(memAcc.nodeBaselineRssBytes)}), ffmpeg ${mb(memAcc.helperPeakRssBytes)} MB, tree ${mb(memAcc.treePeakRssBytes)} MB (accurate); fast: Node ${mb(memFast?.nodePeakRssBytes)}, ffmpeg ${mb(memFast?.helperPeakRssBytes)}`
-      : 'not measured',
-    nodePeak === null
-      ? yes(null)
-      : `${yes(nodePeak <= 128 * 1e6)} for the Node process; ffmpeg ${memAcc && memAcc.helperPeakRssBytes <= 128 * 1e6 ? 'also ≤ 128 MB' : 'above 128 MB'}`,
-    `The Node process stays near its baseline (${mb(memAcc?.nodeBaselineRssBytes)} MB with the library loaded; a bare Node is ${mb(r.bareNodeRssBytes)} MB) because media never passes through it and the hash is streamed. The largest process is ffmpeg: the one running x264 on the head in accurate mode (frames at ${f.height}p in flight), the stream-copy remux in fast mode.`,
-  ]);
-  rows.push([
-    'Duration error ≤ 0.1 s',
-    `accurate: worst ±${fmt(worstDurationError, 3)} s over ${r.clips?.length ?? 0} saves (fast: ±${fmt(worstFastError, 3)} s)`,
-    `${yes(worstDurationError === null ? null : worstDurationError <= 0.1)} (accurate, the default)`,
-    'Accurate mode cuts on frames (error below one frame plus the AAC frame at the end). Fast mode starts on the keyframe before the start (up to one segment longer); the seed keeps whole segments.',
-  ]);
-  rows.push([
-    'Smart cut ≤ 2× a plain copy',
-    `trim ${r.trim?.requestedSeconds ?? '—'} s: ${x(smartOverCopy)}; ${L}-min save: ${x(saveSmartOverCopy)}`,
-    yes(smartOverCopy === null ? null : smartOverCopy <= 2 && (saveSmartOverCopy ?? 0) <= 2),
-    'The smart cut re-encodes one GOP (≤ one segment) and stream-copies the rest, so its extra cost is bounded by one segment of x264 work, whatever the clip length.',
-  ]);
-  for (const [kind, target, label] of [
-    ['memory', 5000, 'in-memory'],
-    ['postgresql', 1000, 'PostgreSQL'],
-    ['redis', 3000, 'Redis'],
-  ] as const) {
-    const value = wh(kind);
-    const limit =
-      kind === 'memory'
-        ? `Signature checking alone (livekit-server-sdk \`WebhookReceiver.receive\`: HS256 JWT + SHA-256 of the body) runs at ${fmt(r.verifyOnly?.sequentialPerSecond, 0)}/s one at a time, ${fmt(r.verifyOnly?.concurrentPerSecond, 0)}/s with ${r.verifyOnly?.concurrency ?? '—'} in flight, on this machine; protobuf JSON parsing of EgressInfo and the store's compare-and-set come on top.`
-        : kind === 'postgresql'
-          ? `Each delivery is a lookup by egress id plus a conditional UPDATE … RETURNING (a Prisma round trip each, pool of 10 connections); duplicates pay both. Alone, at the same concurrency: lookups ${storeOps(kind)}.`
-          : `Each delivery is a Lua lookup by egress id plus a Lua compare-and-set (two round trips on one connection). Alone, at the same concurrency: lookups ${storeOps(kind)}. Redis, PostgreSQL and Node share this machine's 2 cores.`;
-    rows.push([
-      `Webhooks ≥ ${target.toLocaleString('en-US')}/s (${label})`,
-      value === null ? (whReason(kind) ?? 'not measured') : `${fmt(value, 0)}/s`,
-      yes(value === null ? null : value >= target),
-      limit,
-    ]);
-  }
+  const lengths = r.saves;
+  const accOverSeed = lengths.map((row) => ratio(wall(row, 'seed'), wall(row, 'ours-accurate')));
+  const fastOverSeed = lengths.map((row) => ratio(wall(row, 'seed'), wall(row, 'ours-fast')));
+  const floorRatio = ratio(wall(longest, 'ours-accurate'), wall(longest, 'concat-hash'));
+  const cpuBelow = lengths.map(
+    (row) =>
+      (cpu(row, 'ours-accurate') ?? Infinity) < (cpu(row, 'seed') ?? 0) &&
+      (cpu(row, 'ours-fast') ?? Infinity) < (cpu(row, 'seed') ?? 0),
+  );
+  const peakAny = longest
+    ? Math.max(...(['ours-accurate', 'ours-fast'] as const).map((a) => peakHelper(longest, a) ?? 0))
+    : null;
+  const durErrors = lengths
+    .map((row) => row.durationError['ours-accurate'])
+    .filter((v): v is number => typeof v === 'number');
+  const worstDur = durErrors.length ? Math.max(...durErrors.map(Math.abs)) : null;
+  const names = (row: SaveRow) => `${fmt(row.seconds / 60, row.seconds % 60 ? 2 : 0)} min`;
+  const list = (values: (number | null)[]) =>
+    lengths.map((row, i) => `${names(row)} ${x(values[i] ?? null)}`).join(', ');
+  const minAcc = Math.min(...accOverSeed.map((v) => v ?? 0));
+  const minFast = Math.min(...fastOverSeed.map((v) => v ?? 0));
+  const accAtLongest = accOverSeed.at(-1) ?? null;
   push(
     '## Targets',
     '',
-    'Targets are goals to report against, not assertions.',
+    'Goals to report against (ratios from this run), not assertions.',
     '',
-    table(['Target', 'Measured', 'Status', 'What limits it'], rows, 'text'),
+    table(
+      ['Target', 'Measured', 'Status'],
+      [
+        [
+          'Accurate save ≥ 3× faster than the seed at every length',
+          list(accOverSeed),
+          status(lengths.length ? minAcc >= 3 : null),
+        ],
+        [`… and ≥ 5× at ${L} min`, x(accAtLongest), status(accAtLongest === null ? null : accAtLongest >= 5)],
+        [
+          'Fast save ≥ 5× faster than the seed at every length',
+          list(fastOverSeed),
+          status(lengths.length ? minFast >= 5 : null),
+        ],
+        [
+          `${L}-min save ≤ 1.5× the hash floor`,
+          `accurate ${x(floorRatio)}, fast ${x(ratio(wall(longest, 'ours-fast'), wall(longest, 'concat-hash')))} (floor ${sec(wall(longest, 'concat-hash'))} s)`,
+          status(floorRatio === null ? null : floorRatio <= 1.5),
+        ],
+        [
+          'CPU-seconds per save below the seed at every length (all processes)',
+          `${lengths
+            .map(
+              (row) =>
+                `${names(row)} ${sec(cpu(row, 'ours-accurate'))}/${sec(cpu(row, 'ours-fast'))} vs ${sec(cpu(row, 'seed'))}`,
+            )
+            .join('; ')} (accurate/fast vs seed, s)`,
+          status(lengths.length ? cpuBelow.every(Boolean) : null),
+        ],
+        [
+          `Peak RSS of any process ≤ 128 MB (${L}-min save)`,
+          `${mb(peakAny)} MB`,
+          status(peakAny === null ? null : peakAny <= 128e6),
+        ],
+        [
+          'Duration error ≤ 0.1 s (accurate)',
+          worstDur === null ? '—' : `worst ±${worstDur.toFixed(3)} s`,
+          status(worstDur === null ? null : worstDur <= 0.1),
+        ],
+      ],
+      'text',
+    ),
+    '',
+    limits(r),
     '',
   );
 
-  // ── Time to clip ──
-  if (r.clips) {
-    push(
-      '## Time to clip',
-      '',
-      `"Save the last N minutes" of the buffer; the segments are those \`selectSegments\` picks for the range, the same bytes for every algorithm. Median of ${r.repeats} runs, seconds; all runs warm (the segments are in the page cache: a discarded \`cat\` of them runs first). Outputs go to the same disk as the segments; nothing is fsynced except in the \`cat\` + fsync column.`,
-      '',
-    );
-    const algos = r.clips[0]!.cells.map((c) => c.algorithm);
-    push(
-      table(
-        ['Save', 'Segments', 'MB', ...algos.map((a) => ALGORITHM_LABELS[a])],
-        r.clips.map((row) => [
-          `${row.minutes} min`,
-          String(row.segmentCount),
-          fmt(row.segmentBytes / 1e6, 0),
-          ...algos.map((a) => {
-            const c = cell(row, a);
-            return c?.error ? `failed: ${c.error}` : s(c?.medianMs);
-          }),
-        ]),
-      ),
-      '',
-      `Path reported by the pipeline (\`CutResult.path\`): ${r.clips
-        .map(
-          (row) =>
-            `${row.minutes} min — fast + cache: ${cell(row, 'ours-fast-frag')?.paths.join('/') || '—'}, accurate + cache: ${cell(row, 'ours-accurate-frag')?.paths.join('/') || '—'}`,
-        )
-        .join('; ')}.`,
-      '',
-      'Ratios (medians):',
-      '',
-      table(
-        [
-          'Save',
-          'accurate / cat',
-          'fast / cat',
-          'accurate+cache / cat',
-          'fast+cache / cat',
-          'seed / accurate',
-          'seed / fast',
-          'accurate / fast',
-          'prototype / cat',
-          'fast / prototype',
-        ],
-        r.clips.map((row) => {
-          const m = (a: AlgorithmName) => medianOf(row, a);
+  // ── Time, CPU, processes ──
+  const algs: AlgorithmName[] = ['concat-hash', 'seed', 'ours-fast', 'ours-accurate'];
+  push(
+    '## Time to clip',
+    '',
+    `Median of ${r.repeats} runs, seconds (wall time inside the save's process; the segments are in the page cache: a discarded \`cat\` of them runs first).`,
+    '',
+    table(
+      [
+        'Save',
+        'Segments',
+        'MB',
+        'start / end in segment (s)',
+        ...algs.map((a) => ALGORITHM_LABELS[a]),
+        'seed / accurate',
+        'seed / fast',
+        'accurate / floor',
+      ],
+      lengths.map((row) => [
+        names(row),
+        String(row.segments),
+        fmt(row.bytes / 1e6, 0),
+        `${fmt(row.startOffsetSeconds, 3)} / ${fmt(row.endOffsetSeconds, 3)}`,
+        ...algs.map((a) => sec(wall(row, a))),
+        x(ratio(wall(row, 'seed'), wall(row, 'ours-accurate'))),
+        x(ratio(wall(row, 'seed'), wall(row, 'ours-fast'))),
+        x(ratio(wall(row, 'ours-accurate'), wall(row, 'concat-hash'))),
+      ]),
+    ),
+    '',
+    '- hash floor: Node reads each segment once in 1 MiB chunks, hashes and writes it — the least any save that returns a SHA-256 can do.',
+    "- seed's algorithm: copy the segments into a temp directory, ffmpeg concat demuxer `-c copy -movflags +faststart`, rename, `readFile` of the whole clip for the SHA-256.",
+    "- ours: `FfmpegMediaPipeline.cut` (a fresh instance per save): the boundary segments' MPEG-TS headers read in-process (frame times, keyframes, PIDs, SPS), then one ffmpeg joining the segments with `concat:` and stream-copying into fragmented MP4 on a pipe, which Node hashes while writing; accurate runs one more ffmpeg first, re-encoding the frames from the cut to the next keyframe (x264 superfast, one thread, no lookahead).",
+    '',
+    '### CPU and processes per save',
+    '',
+    "CPU-seconds: user + system time of the save's Node process and of every process it started (`/proc/self/stat` utime+stime+cutime+cstime, median). Processes: media processes started through the runner during the save (first run).",
+    '',
+    table(
+      ['Save', ...algs.flatMap((a) => [`${ALGORITHM_LABELS[a]}: CPU s`, 'processes'])],
+      lengths.map((row) => [names(row), ...algs.flatMap((a) => [sec(cpu(row, a)), spawns(row, a)])]),
+    ),
+    '',
+    '## Peak memory',
+    '',
+    `Per save, sampled from /proc every 25 ms: the Node process's peak (ru_maxrss / VmHWM), the largest helper process's peak (VmHWM) and the largest sum over the process tree in one sample; MB, the largest over the runs.`,
+    '',
+    table(
+      ['Save', 'Algorithm', 'Node before', 'Node peak', 'Largest helper', 'Tree peak'],
+      lengths.flatMap((row) =>
+        (['seed', 'ours-fast', 'ours-accurate'] as const).map((a) => {
+          const runs = runsOf(row, a);
+          const top = (pick: (m: SaveRun) => number) => (runs.length ? Math.max(...runs.map(pick)) : null);
+          const helper = runs.flatMap((m) => m.helpers).sort((p, q) => q.peakRssBytes - p.peakRssBytes)[0];
           return [
-            `${row.minutes} min`,
-            x(ratio(m('ours-accurate'), m('cat'))),
-            x(ratio(m('ours-fast'), m('cat'))),
-            x(ratio(m('ours-accurate-frag'), m('cat'))),
-            x(ratio(m('ours-fast-frag'), m('cat'))),
-            x(ratio(m('seed'), m('ours-accurate'))),
-            x(ratio(m('seed'), m('ours-fast'))),
-            x(ratio(m('ours-accurate'), m('ours-fast'))),
-            x(ratio(m('fmp4-proto'), m('cat'))),
-            x(ratio(m('ours-fast'), m('fmp4-proto'))),
+            names(row),
+            ALGORITHM_LABELS[a],
+            mb(top((m) => m.nodeBaselineRssBytes)),
+            mb(top((m) => m.nodePeakRssBytes)),
+            helper ? `${mb(helper.peakRssBytes)} (${helper.command})` : '—',
+            mb(top((m) => m.treePeakRssBytes)),
           ];
         }),
       ),
-      '',
-      'What each column does:',
-      '',
-      '- `cat`: `cat seg… > out` (the physical floor: one kernel copy of the same bytes, no fsync). `cat` + fsync adds `fsync` of the output.',
-      '- byte concat + streaming SHA-256: Node reads each segment once in 1 MB chunks, hashes and writes it — the floor for any save that must also hash.',
-      "- seed's algorithm: copy the segments into a temp directory, ffmpeg concat demuxer `-c copy -movflags +faststart`, rename, `readFile` of the whole clip for the SHA-256.",
-      '- ours: `FfmpegMediaPipeline.cut` from `@livekit-replay/core` (a fresh instance per save, so its segment-probe cache is cold as for new boundary segments): `concat:` joins, remux to MP4 with `+faststart`, output probe and frame check, streamed SHA-256. Fast snaps the start to the keyframe before it; accurate re-encodes the first GOP from the exact start frame.',
-      `- ours + fragment cache: the same pipeline with \`fragmentCacheDir\` (the manager's \`fragmentCache\` option, off by default). Every segment was put in the cache beforehand with \`FragmentCache.warm\` (median ${fmt(median(r.coreWarmMs), 0)} ms per segment, ${r.coreWarmMs.length} segments), as a deployment with the cache on does when segments land; a save then joins cached fragments (or falls back to the remux: the path each took is listed below).`,
-      '- prototype: see "fMP4 prototype" below.',
-      '',
-    );
-    if (r.breakdowns.length) {
-      push(
-        '### Where a save spends its time',
-        '',
-        `One ${L}-minute save per mode with ffmpeg/ffprobe replaced by logging wrappers (a few ms of overhead per call; not part of the timed table). Calls can overlap; "Node" is wall time with no helper process running.`,
-        '',
-      );
-      for (const b of r.breakdowns) {
-        push(
-          `**${ALGORITHM_LABELS[b.algorithm]}** — ${s(b.totalMs)} s`,
-          '',
-          table(
-            ['Step', 'Calls', 'Seconds'],
-            [
-              ...stepsSummary(b).map((t) => [t.what, String(t.count), s(t.ms)]),
-              ['Node (no helper running)', '—', s(b.otherMs)],
-            ],
-          ),
-          '',
-        );
-      }
-    }
-  }
+    ),
+    '',
+    '## Duration error',
+    '',
+    'ffprobe duration of the output minus the requested duration, seconds (first run of each). The seed keeps whole segments; fast mode starts on the keyframe before the start.',
+    '',
+    table(
+      ['Save', "seed's algorithm", 'ours, fast', 'ours, accurate'],
+      lengths.map((row) => [
+        names(row),
+        signed(row.durationError.seed),
+        signed(row.durationError['ours-fast']),
+        signed(row.durationError['ours-accurate']),
+      ]),
+    ),
+    '',
+    'Frame accuracy (first and last frame within one frame of the request, from frame stamps) is asserted by the media tests (`packages/core/src/media/*.test.ts`), not timed here.',
+    '',
+  );
 
-  if (r.remuxVariants.length) {
+  if (r.capture) {
+    const c = r.capture;
     push(
-      `### The remux alone, three ways (${L}-minute save)`,
+      '## A 10-second save through the manager',
       '',
-      `ffmpeg \`-i concat:… -c copy\` only (no probes, no hash), median of ${r.remuxVariants[0]!.timesMs.length} runs, against \`cat\` of the same bytes (${s(cat)} s):`,
+      `\`manager.captureReplay({ durationSeconds: ${c.seconds} })\` from press to clip record (index read, quota, cut, poster, store, record), beside the seed's save of the same segments plus its poster. Median of ${r.repeats}.`,
       '',
       table(
-        ['Output', 'Seconds', 'vs cat'],
-        r.remuxVariants.map((v) => [v.label, s(v.medianMs), x(ratio(v.medianMs, cat))]),
+        ['Save', 'Seconds', 'CPU s', 'Processes'],
+        (['seed-capture', 'capture'] as const).map((a) => [
+          ALGORITHM_LABELS[a],
+          sec(wall(c, a)),
+          sec(cpu(c, a)),
+          spawns(c, a),
+        ]),
+        'text',
       ),
+      '',
+      `Ratio seed / ours: ${x(ratio(wall(c, 'seed-capture'), wall(c, 'capture')))}. The poster is taken from the segment while the clip is cut (a third process in parallel), so it does not add to the save's time.`,
       '',
     );
   }
 
-  if (r.browser) {
-    push('### Do the clips play in a browser?', '');
-    if ('error' in r.browser) push(`Not measured (${r.browser.error}).`, '');
+  if (r.idle) {
+    const i = r.idle;
+    const per = (ms: number) => ms / (i.segmentSeconds * 1000);
+    const probe = median(i.probeMs);
+    const remux = median(i.fragmentRemuxMs);
+    push(
+      '## Idle buffers (nothing continuous)',
+      '',
+      `Nothing runs per segment while a buffer is idle: the segment index lists files and reads playlists; a segment's headers are read in-process only when the index needs a duration for an unlisted segment or a save needs its boundary segments (median ${fmt(probe, 1)} ms per ${i.segmentSeconds} s segment, no process). The fragment cache (remux every segment to fMP4 as it lands) was removed: its per-segment remux costs a median ${fmt(remux, 0)} ms here, ${fmt(per(remux) * 100, 1)} % of a core per buffer, so ${fmt(per(remux) * 20, 2)} cores continuously at 20 concurrent buffers, paid whether or not anyone saves; a save instead remuxes only the range it keeps, once (the fast column above). Saves are rare next to buffered segments, so the cache does not pay.`,
+      '',
+    );
+  }
+
+  const browser = r.browser;
+  if (browser) {
+    push('## Do the clips play in a browser?', '');
+    if ('error' in browser) push(`Not measured: ${browser.error}.`, '');
     else {
       push(
-        'Each clip opened from a file:// URL in a plain `<video>` in headless Chromium (`/usr/bin/chromium` via playwright-core): the duration it reports, time to `loadedmetadata`, a seek to 75 % of the duration (time to `seeked`), and whether playback then advances.',
+        'Each clip (fragmented MP4) opened from a file:// URL in a plain `<video>` in headless Chromium: the duration it reports, time to `loadedmetadata`, a seek to 75 % (time to `seeked`), and whether playback then advances.',
         '',
         table(
           ['Clip', 'Duration (s)', 'Metadata (ms)', 'Seek to 75 % (ms)', 'Plays after the seek'],
-          r.browser.map((b) => [
-            `${ALGORITHM_LABELS[b.algorithm]}, ${b.minutes} min`,
-            b.error ? `failed: ${b.error}` : fmt(b.duration, 3),
+          browser.map((b) => [
+            `${ALGORITHM_LABELS[b.algorithm]}, ${fmt(b.minutes, b.minutes % 1 ? 2 : 0)} min`,
+            b.error ? `error: ${b.error}` : fmt(b.duration, 3),
             fmt(b.metadataMs, 0),
-            b.seekMs === null ? (b.error ? '—' : 'never') : fmt(b.seekMs, 0),
-            b.error ? '—' : b.played ? 'yes' : 'no',
+            fmt(b.seekMs, 0),
+            b.played ? 'yes' : 'no',
           ]),
         ),
         '',
-      );
-    }
-  }
-
-  // ── Memory ──
-  if (r.memory) {
-    push(
-      '## Peak memory',
-      '',
-      `A ${r.memory.minutes}-minute save, each algorithm in its own fresh Node process (bench/src/child.ts bundled to plain JavaScript with the library's manager, so no TypeScript compiler in memory and the library loaded as an app would load it), sampled from /proc every 25 ms: the Node process's peak (ru_maxrss / VmHWM), the largest helper process's peak (VmHWM), and the largest sum over the process tree seen in one sample. MB. A bare \`node -e\` is ${mb(r.bareNodeRssBytes)} MB on this machine.`,
-      '',
-      table(
-        [
-          'Algorithm',
-          'Node before the save',
-          'Node peak',
-          'Largest helper peak',
-          'Tree peak (sum)',
-          'Time (s)',
-        ],
-        r.memory.results.map((m) =>
-          'error' in m
-            ? [ALGORITHM_LABELS[m.algorithm], `failed: ${m.error}`, '', '', '', '']
-            : [
-                ALGORITHM_LABELS[m.algorithm],
-                mb(m.nodeBaselineRssBytes),
-                mb(m.nodePeakRssBytes),
-                m.helpers[0] ? `${mb(m.helperPeakRssBytes)} (${m.helpers[0].command})` : '—',
-                mb(m.treePeakRssBytes),
-                s(m.ms),
-              ],
-        ),
-      ),
-      '',
-    );
-  }
-
-  // ── Duration error ──
-  if (r.clips) {
-    push(
-      '## Duration error',
-      '',
-      'ffprobe duration of the output minus the requested duration, seconds (first run of each).',
-      '',
-      table(
-        [
-          'Save',
-          'Segments hold',
-          'seed',
-          'ours, fast',
-          'ours, accurate',
-          'fast + cache',
-          'accurate + cache',
-          'prototype',
-        ],
-        r.clips.map((row) => {
-          const d = (a: AlgorithmName) => {
-            const c = cell(row, a);
-            return c?.outputSeconds === null || c?.outputSeconds === undefined
-              ? '—'
-              : signed(c.outputSeconds - row.requestedSeconds);
-          };
-          return [
-            `${row.minutes} min`,
-            signed(row.segmentSeconds - row.requestedSeconds),
-            d('seed'),
-            d('ours-fast'),
-            d('ours-accurate'),
-            d('ours-fast-frag'),
-            d('ours-accurate-frag'),
-            d('fmp4-proto'),
-          ];
-        }),
-      ),
-      '',
-      '"Segments hold" is what whole segments covering the range add up to (what a save that keeps whole segments would give).',
-      '',
-    );
-    const checkRow = r.clips.reduce<ClipRow | undefined>(
-      (a, b) => (!a || b.minutes < a.minutes ? b : a),
-      undefined,
-    );
-    const checked = checkRow?.cells.filter((c) => c.check) ?? [];
-    if (checkRow && checked.length) {
-      push(
-        `Content check of the ${checkRow.minutes}-minute outputs: every frame decoded and its burnt-in wall-clock stamp read (\`readFrameStamps\`). "Jumps" counts consecutive frames not one frame apart (a lost, repeated or misordered frame); the start/end errors are the first frame's stamp minus the requested start and the last frame's end minus the requested end.`,
-        '',
-        table(
-          ['Algorithm', 'Frames', 'Jumps', 'Start error (ms)', 'End error (ms)'],
-          checked.map((c) => [
-            ALGORITHM_LABELS[c.algorithm],
-            String(c.check!.frames),
-            String(c.check!.jumps),
-            signed(c.check!.startErrorMs, 1),
-            signed(c.check!.endErrorMs, 1),
-          ]),
-        ),
+        'Why fragmented MP4: `+faststart` needs a seekable output and rewrites the whole file after muxing (a second pass), and a file written to disk must then be read again for its hash. Fragmented MP4 (`frag_keyframe+empty_moov+default_base_moof`) is written front to back, so ffmpeg writes it to a pipe and Node hashes the bytes on their way to the file: one pass. Chromium plays it and reports its duration; with no `sidx` index it walks the fragments to learn the duration, so the fragments are long (`-min_frag_duration` from the bitrate: about 16 MB, 2–30 s, about 20 for a 10-minute 1080p clip instead of 300 one-per-keyframe fragments, which took ~2 s to `loadedmetadata` in an earlier run) and ffmpeg holds at most one in memory.',
         '',
       );
     }
   }
 
-  // ── Trim ──
-  if (r.trim) {
-    const t = r.trim;
-    push(
-      '## Trim',
-      '',
-      `A ${t.requestedSeconds} s range starting ${fmt(t.startOffsetInSegmentSeconds, 3)} s into a segment (mid-GOP). Median of the runs shown (the full re-encode runs once: it is the slow reference). Start/end errors come from the wall-clock stamp burnt into every frame (\`readFrameStamps\`): first frame's stamp minus the requested start; last frame's end minus the requested end (ms). "Jumps" counts consecutive frames not one frame apart (0 = no frame lost or duplicated).`,
-      '',
-      table(
-        [
-          'Method',
-          'Runs',
-          'Seconds',
-          'vs keyframe snap',
-          'Start error (ms)',
-          'End error (ms)',
-          'Duration error (s)',
-          'Frames',
-          'Jumps',
-        ],
-        t.cells.map((c) => [
-          TRIM_LABELS[c.method],
-          String(c.timesMs.length),
-          c.error ? `failed: ${c.error}` : s(c.medianMs),
-          x(ratio(c.medianMs, trimSnap?.medianMs)),
-          signed(c.startErrorMs, 1),
-          signed(c.endErrorMs, 1),
-          signed(c.durationErrorSeconds),
-          c.frames === null ? '—' : String(c.frames),
-          c.discontinuities === null ? '—' : String(c.discontinuities),
-        ]),
-      ),
-      '',
-    );
-  }
-
-  // ── Webhooks ──
-  if (r.webhooks.length) {
-    push(
-      '## Webhook throughput',
-      '',
-      `\`manager.handleWebhook(rawBody, authorization)\` with bodies signed like LiveKit (\`signWebhook\` from \`@livekit-replay/testing\`; signing is done before the clock starts). Each session gets egress_started and egress_updated(ACTIVE) (applied), then redeliveries of those (80 % egress_updated, duplicates that change nothing), then egress_ended(COMPLETE) for one session in ten (applied) and its redelivery. The final state of every session is checked. "Lookups alone" is the store's \`findByEgressId\` (the first store call of every delivery) at the same concurrency, without signature checks; "No-op CAS alone" is \`transition(id, ['starting'], 'active')\` on sessions already active (what a duplicate egress_updated costs after the lookup).`,
-      '',
-      table(
-        [
-          'Session store',
-          'Events',
-          'Sessions',
-          'In flight',
-          'Events/s',
-          'Applied',
-          'State checked',
-          'Lookups alone/s',
-          'No-op CAS alone/s',
-        ],
-        r.webhooks.map((w) =>
-          'error' in w
-            ? [w.kind, `not measured (${w.error})`, '', '', '', '', '', '', '']
-            : [
-                w.description,
-                String(w.events),
-                String(w.sessions),
-                String(w.concurrency),
-                fmt(w.eventsPerSecond, 0),
-                String(w.applied),
-                w.consistent ? 'ok' : '**mismatch**',
-                fmt(w.lookupsPerSecond, 0),
-                fmt(w.noopTransitionsPerSecond, 0),
-              ],
-        ),
-      ),
-      '',
-    );
-    if (r.verifyOnly) {
-      push(
-        `Signature check alone (\`WebhookReceiver.receive\`, same body size): ${fmt(r.verifyOnly.sequentialPerSecond, 0)}/s one at a time, ${fmt(r.verifyOnly.concurrentPerSecond, 0)}/s with ${r.verifyOnly.concurrency} in flight.`,
-        '',
-      );
-    }
-  }
-
-  // ── Sweep ──
-  if (r.sweep) {
-    push(
-      '## Maintenance sweep',
-      '',
-      `\`manager.cleanupOldSegments()\` over live sessions with 1 KiB segment files (LiveKit names, main + live playlists, newest segment ending now; buffer 9 min + 30 s grace, so ~14 segments per session are past the window). "Index reads alone" is \`readSegmentIndex\` of every session right after, without deleting (the part every pass pays). Laying out the files took ${fmt(r.sweep.setupSeconds, 0)} s (not timed).`,
-      '',
-      table(
-        [
-          'Session store',
-          'Sessions × segments',
-          'Sweep (s)',
-          'Deleted',
-          'Index reads alone (s)',
-          'Per session (ms)',
-          'Errors',
-        ],
-        r.sweep.results.map((w) =>
-          'error' in w
-            ? [w.kind, `not measured (${w.error})`, '', '', '', '', '']
-            : [
-                w.description,
-                `${w.sessions} × ${w.segmentsPerSession}`,
-                fmt(w.seconds, 2),
-                String(w.segmentsDeleted),
-                fmt(w.steadySeconds, 2),
-                fmt((w.steadySeconds * 1000) / w.sessions, 1),
-                String(w.errors),
-              ],
-        ),
-      ),
-      '',
-    );
-    if (r.sweep.listings.length) {
-      push(
-        "Per session the sweep reads the segment index (a stat of every segment file and, past the index's 8 192-entry openable cache, an open/close of each listed one) and unlinks what is past the window. It runs here with the in-memory store: apart from the file system it makes three store calls (live sessions, sessions ended before the retention, all sessions); the listing of the live sessions is timed per store with the same sessions (median of 3):",
-        '',
-        table(
-          ['Session store', 'Live sessions', 'listByStatus (ms)'],
-          r.sweep.listings.map((l) =>
-            'error' in l
-              ? [l.kind, `not measured (${l.error})`, '']
-              : [l.description, String(l.sessions), fmt(l.medianMs, 1)],
-          ),
-        ),
-        '',
-      );
-    }
-  }
-
-  // ── Prototype ──
-  const browserRows = r.browser && !('error' in r.browser) ? r.browser : [];
-  const bMax = Math.max(0, ...browserRows.map((b) => b.minutes));
-  const bOf = (algorithm: AlgorithmName) =>
-    browserRows.find((b) => b.algorithm === algorithm && b.minutes === bMax)?.metadataMs ?? null;
-  const browserLine = browserRows.length
-    ? `- In Chromium (${bMax}-minute clips), time to \`loadedmetadata\`: prototype ${fmt(bOf('fmp4-proto'), 0)} ms, core fragment path ${fmt(bOf('ours-accurate-frag'), 0)} ms, faststart MP4 ${fmt(bOf('ours-accurate'), 0)} ms: without a \`sidx\` the player walks the fragments before it knows the duration.`
-    : '- Browser check not measured.';
-  if (r.clips) {
-    const ingest = median(r.fmp4IngestMs);
-    const segSeconds = f.params.segmentSeconds;
-    push(
-      '## fMP4 prototype (bench only)',
-      '',
-      `The core has since implemented this idea as its fragment cache (the "+ cache" columns above; per-segment cost ${fmt(median(r.coreWarmMs), 0)} ms median here). The bench's own prototype below is kept as an independent reference.`,
-      '',
-      "DESIGN.md's idea: remux each segment to an fMP4 fragment when it lands, so a save is byte concatenation plus the hash. Prototype in bench/src/fmp4.ts: per segment, `ffmpeg -copyts -c copy -f mp4 -movflags frag_keyframe+empty_moov+default_base_moof+frag_discont -use_editlist 1` (keeps the segment's decode times in `tfdt`), split into a shared init (ftyp+moov) and the fragment (moof+mdat). A save writes the init and every fragment through SHA-256, rewriting only each moof's `tfdt` (rebased to 0) and `mfhd` sequence number.",
-      '',
-      `- Ingest cost: median ${fmt(ingest, 0)} ms of wall time per ${segSeconds} s segment (${fmt((ingest / (segSeconds * 1000)) * 100, 1)} % of one core in real time, measured on ${r.fmp4IngestMs.length} segments this run) — work moved off the save path, paid whether or not anyone saves.`,
-      `- Save (${L} min): ${s(proto)} s vs \`cat\` ${s(cat)} s (${x(ratio(proto, cat))}) and ours fast ${s(fast)} s (${x(ratio(fast, proto))} faster), accurate ${s(accurate)} s.`,
-      `- Accurate mode through fragments: see "ours, accurate, fragment cache" above (${s(accFrag)} s for ${L} min, path reported: ${pathsOf('ours-accurate-frag')}); the core re-encodes the head so that it can join the cached fragments.`,
-      `- Output: a fragmented MP4 (durations in the duration-error table; the content check above decodes the 1-minute one frame by frame). It starts on a segment boundary and ends on one, like fast mode without the end trim; an accurate save would add the head re-encode (one segment) and a trimmed last fragment (rewrite its trun sample count), both small and bounded.`,
-      browserLine,
-      '- Not done in the prototype: a `sidx` index (seeking in long fragmented files without one is slower in some players), moov durations (left 0, as live-written fMP4), more than one keyframe per segment, gaps. The library keeps MPEG-TS segments for hls.js preview; the fragments would be a second copy of the buffer on disk (same size).',
-      '',
-    );
-  }
-
+  push(...renderStoreSections(r));
   push(
     '## How to run',
     '',
     '```sh',
-    'bash scripts/test.sh   # or at least: source scripts/ensure-tools.sh (dependencies, ffmpeg)',
-    `pnpm bench             # full run (${fmt(r.totalSeconds / 60, 0)} min here, plus ~${fmt(f.generationSeconds / 60, 0)} min once to generate the fixture); writes BENCHMARKS.md`,
-    'pnpm bench -- --profile=dev                 # 1-minute 720p version, writes bench/.fixtures/BENCHMARKS.dev.md',
-    'pnpm bench -- --only=clips,memory           # sections: clips, memory, breakdown, browser, trim, webhooks, sweep',
+    'bash scripts/bench.sh                        # full run; writes BENCHMARKS.md (+ ~4 min once for the 10-min 1080p fixture)',
+    'pnpm bench -- --profile=dev                  # short 720p version, writes bench/.fixtures/BENCHMARKS.dev.md',
+    'pnpm bench -- --only=saves,capture           # sections: saves, capture, idle, browser, webhooks, sweep',
     '```',
     '',
-    'PostgreSQL (127.0.0.1:5432, database `test`; the bench uses its own schema `lkr_bench` and drops it afterwards) and Redis (127.0.0.1:6379; its own key prefix, deleted afterwards) are needed for their rows; without them those rows say "not measured" with the reason. Override with `BENCH_POSTGRES_URL` / `BENCH_REDIS_URL`.',
+    'PostgreSQL (127.0.0.1:5432, database `test`; schema `lkr_bench`, dropped afterwards) and Redis (127.0.0.1:6379; its own key prefix) are needed for the webhook and sweep rows; without them those rows say "not measured". Override with `BENCH_POSTGRES_URL` / `BENCH_REDIS_URL`.',
     '',
   );
   return `${out.join('\n')}\n`;

@@ -5,26 +5,21 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { AlgorithmName } from './algorithms.js';
-import { breakdown, remuxVariants } from './breakdown.js';
 import { browserChecks } from './browser.js';
-import { benchClips, benchMemory, lastMinutesJob, readFixtureIndex } from './clip-bench.js';
+import type { CaptureTarget } from './capture.js';
 import { ensureFixture, type FixtureParams } from './fixtures.js';
-import { ensureFragments } from './fmp4.js';
 import { benchVerifyOnly, benchWebhooks } from './lifecycle.js';
 import { currentLoad, describeMachine } from './machine.js';
 import { benchSweep } from './maintenance.js';
-import { bareNodeRssBytes } from './memory.js';
 import { type BenchResults, renderReport } from './report.js';
+import { benchIdleCost, benchSaves, liveSaveJob, readFixtureIndex, SAVE_ALGORITHMS } from './save-bench.js';
 import type { StoreKind } from './stores.js';
-import { benchTrim } from './trim.js';
-import { errorMessage, FIXTURES_DIR, log, median, nowMs, REPO_ROOT } from './util.js';
+import { errorMessage, FIXTURES_DIR, log, REPO_ROOT } from './util.js';
 
 interface Profile {
   fixture: FixtureParams;
   minutes: number[];
   repeats: number;
-  trimSeconds: number;
-  trimRepeats: number;
   webhookSessions: number;
   webhookEvents: Record<StoreKind, number>;
   webhookConcurrency: number;
@@ -39,8 +34,6 @@ const PROFILES: Record<'full' | 'dev', Profile> = {
     fixture: { preset: '1080p30', seconds: 606, segmentSeconds: 2 },
     minutes: [1, 2, 5, 10],
     repeats: 3,
-    trimSeconds: 30,
-    trimRepeats: 3,
     webhookSessions: 500,
     webhookEvents: { memory: 30_000, postgresql: 6_000, redis: 15_000 },
     webhookConcurrency: 16,
@@ -50,10 +43,8 @@ const PROFILES: Record<'full' | 'dev', Profile> = {
   },
   dev: {
     fixture: { preset: '720p30', seconds: 70, segmentSeconds: 2 },
-    minutes: [1],
+    minutes: [0.5, 1],
     repeats: 2,
-    trimSeconds: 20,
-    trimRepeats: 1,
     webhookSessions: 100,
     webhookEvents: { memory: 3_000, postgresql: 1_000, redis: 2_000 },
     webhookConcurrency: 16,
@@ -63,21 +54,8 @@ const PROFILES: Record<'full' | 'dev', Profile> = {
   },
 };
 
-const SECTIONS = ['clips', 'memory', 'breakdown', 'browser', 'trim', 'webhooks', 'sweep'] as const;
+const SECTIONS = ['saves', 'capture', 'idle', 'browser', 'webhooks', 'sweep'] as const;
 type Section = (typeof SECTIONS)[number];
-
-const ALGORITHMS: AlgorithmName[] = [
-  'cat',
-  'cat-fsync',
-  'concat-hash',
-  'seed',
-  'ours-fast',
-  'ours-accurate',
-  'ours-fast-frag',
-  'ours-accurate-frag',
-  'capture',
-  'fmp4-proto',
-];
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -108,33 +86,7 @@ async function main(): Promise<void> {
   const fixture = await ensureFixture(profile.fixture);
   const snapshot = await readFixtureIndex(fixture);
   if (snapshot.segments.length === 0) throw new Error(`fixture ${fixture.key} has no segments`);
-
-  // The prototype's per-segment remux happens when a segment lands; done once and cached.
-  const fragmentsDir = join(fixture.dir, 'fmp4');
-  log('fMP4 prototype: remuxing segments to fragments (cached after the first run)');
-  await ensureFragments(snapshot.segments, fragmentsDir);
-  // Ingest cost, measured afresh on a sample of segments every run.
-  const sampleDir = join(workRoot, 'fmp4-sample');
-  const ingestMs = await ensureFragments(snapshot.segments.slice(0, 20), sampleDir);
-  await rm(sampleDir, { recursive: true, force: true });
-
-  // The core's own fragment cache (FfmpegMediaPipeline fragmentCacheDir), warmed segment by
-  // segment as a deployment with the cache on would do as segments land; timed per segment.
-  const coreFragmentsDir = join(workRoot, 'core-fragments');
-  const coreWarmMs: number[] = [];
-  try {
-    const { FragmentCache } = await import('@livekit-replay/core/adapter');
-    const cache = new FragmentCache({ dir: coreFragmentsDir });
-    log(`core fragment cache: warming ${snapshot.segments.length} segments`);
-    for (const segment of snapshot.segments) {
-      const t = nowMs();
-      if (!(await cache.warm(segment))) throw new Error(`could not cache ${segment.name}`);
-      coreWarmMs.push(nowMs() - t);
-    }
-  } catch (error) {
-    log(`  core fragment cache unavailable: ${errorMessage(error)}`);
-  }
-  const capture = {
+  const capture: CaptureTarget = {
     dir: fixture.dir,
     filenamePrefix: fixture.filenamePrefix,
     playlistName: fixture.playlistName,
@@ -146,109 +98,64 @@ async function main(): Promise<void> {
     machine,
     fixture,
     segmentDurations: snapshot.segments.map((s) => s.durationSeconds),
-    fmp4IngestMs: ingestMs,
-    coreWarmMs,
-    bareNodeRssBytes: await bareNodeRssBytes(),
-    clips: null,
-    memory: null,
-    breakdowns: [],
-    remuxVariants: [],
+    saves: [],
+    capture: null,
+    idle: null,
     browser: null,
-    trim: null,
     webhooks: [],
     verifyOnly: null,
     sweep: null,
     loadAtEnd: '',
     totalSeconds: 0,
     repeats: profile.repeats,
-    trimRepeats: profile.trimRepeats,
   };
 
-  if (only.has('clips')) {
-    log(`time to clip: last ${profile.minutes.join('/')} min, ${profile.repeats} repeats each`);
-    results.clips = await benchClips({
-      snapshot,
-      minutes: profile.minutes,
-      algorithms: ALGORITHMS,
+  if (only.has('saves')) {
+    log(`saves: last ${profile.minutes.join('/')} min, ${profile.repeats} repeats each`);
+    results.saves = await benchSaves({
+      jobs: profile.minutes.map((minutes) => ({
+        label: `${minutes} min`,
+        seconds: minutes * 60,
+        job: liveSaveJob(snapshot, minutes * 60, workRoot),
+        algorithms: SAVE_ALGORITHMS,
+      })),
       repeats: profile.repeats,
       workRoot,
-      fragmentsDir,
-      fps: fixture.fps,
-      capture,
-      coreFragmentsDir,
     });
   }
-  const longest = Math.max(...profile.minutes);
-  if (only.has('memory')) {
-    log(`peak memory: ${longest}-minute save, one child process per algorithm`);
-    results.memory = await benchMemory({
-      snapshot,
-      minutes: longest,
-      algorithms: ALGORITHMS.filter((a) => a !== 'cat-fsync'),
+  if (only.has('capture')) {
+    log('captureReplay: a 10-second save through the manager beside the seed');
+    // The manager saves the last 10 s of the (stopped) buffer: whole-second request at its end.
+    const job = { ...liveSaveJob(snapshot, 10, workRoot), capture };
+    const end = snapshot.endMs!;
+    const selected = { ...job, startMs: end - 10_000, endMs: end };
+    const algorithms: AlgorithmName[] = ['seed-capture', 'capture'];
+    const [row] = await benchSaves({
+      jobs: [{ label: '10 s capture', seconds: 10, job: selected, algorithms }],
+      repeats: profile.repeats,
       workRoot,
-      fragmentsDir,
-      capture,
-      coreFragmentsDir,
     });
+    results.capture = row ?? null;
   }
-  if (only.has('breakdown')) {
-    log(`breakdown of a ${longest}-minute save`);
-    for (const algorithm of ['ours-fast', 'ours-accurate', 'ours-accurate-frag'] as const) {
-      try {
-        results.breakdowns.push(
-          await breakdown(
-            algorithm,
-            {
-              ...lastMinutesJob(snapshot, longest, join(workRoot, 'breakdown.mp4'), workRoot),
-              coreFragmentsDir,
-            },
-            workRoot,
-          ),
-        );
-      } catch (error) {
-        log(`  breakdown ${algorithm} failed: ${errorMessage(error)}`);
-      }
-    }
-    try {
-      results.remuxVariants = await remuxVariants(
-        lastMinutesJob(snapshot, longest, join(workRoot, 'remux.mp4'), workRoot),
-        profile.repeats,
-      );
-      log(
-        `  remux variants: ${results.remuxVariants.map((v) => `${(v.medianMs / 1000).toFixed(2)} s`).join(', ')}`,
-      );
-    } catch (error) {
-      log(`  remux variants failed: ${errorMessage(error)}`);
-    }
+  if (only.has('idle')) {
+    log('idle buffers: per-segment costs');
+    results.idle = await benchIdleCost(snapshot.segments, workRoot, fixture.params.segmentSeconds);
   }
   if (only.has('browser')) {
     log('browser check: saved clips in headless Chromium');
-    const jobsFor = (minutes: number) =>
-      (['ours-fast', 'ours-accurate', 'ours-accurate-frag', 'fmp4-proto'] as const).map((algorithm) => ({
-        algorithm,
-        minutes,
-        job: {
-          ...lastMinutesJob(snapshot, minutes, join(workRoot, 'unused.mp4'), workRoot),
-          fragmentsDir,
-          coreFragmentsDir,
-        },
-      }));
-    const checkMinutes = [...new Set([Math.min(...profile.minutes), longest])];
-    results.browser = await browserChecks(checkMinutes.flatMap(jobsFor), workRoot);
-  }
-  if (only.has('trim')) {
-    log(`trim: ${profile.trimSeconds} s starting mid-GOP`);
-    try {
-      results.trim = await benchTrim({
-        snapshot,
-        seconds: profile.trimSeconds,
-        repeats: profile.trimRepeats,
-        workRoot,
-        fps: fixture.fps,
-      });
-    } catch (error) {
-      log(`  trim failed: ${errorMessage(error)}`);
-    }
+    const seconds = [...new Set([Math.min(...profile.minutes), Math.max(...profile.minutes)])].map(
+      (m) => m * 60,
+    );
+    results.browser = await browserChecks(
+      seconds.flatMap((s) =>
+        (['ours-fast', 'ours-accurate'] as const).map((algorithm) => ({
+          algorithm,
+          minutes: s / 60,
+          job: liveSaveJob(snapshot, s, workRoot),
+        })),
+      ),
+      workRoot,
+    );
   }
   if (only.has('webhooks')) {
     log('webhook throughput');
@@ -284,9 +191,7 @@ async function main(): Promise<void> {
   await writeFile(join(FIXTURES_DIR, `results-${profileName}.json`), `${JSON.stringify(results, null, 2)}\n`);
   await writeFile(output, renderReport(results));
   await rm(workRoot, { recursive: true, force: true });
-  log(
-    `wrote ${output} in ${results.totalSeconds.toFixed(0)} s (median fMP4 ingest ${median(ingestMs).toFixed(0)} ms/segment)`,
-  );
+  log(`wrote ${output} in ${results.totalSeconds.toFixed(0)} s`);
 }
 
 main().catch((error: unknown) => {

@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runMedia } from '@livekit-replay/core/adapter';
 
 /** bench/ (this package's root). */
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -16,24 +16,15 @@ export function log(message: string): void {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 }
 
-/** Runs a command to completion; rejects with the stderr tail on a non-zero exit. */
-export function run(command: string, args: string[], options: { cwd?: string } = {}): Promise<string> {
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], cwd: options.cwd });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err = (err + c.toString()).slice(-4000);
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolvePromise(out);
-      else reject(new Error(`${command} ${args.slice(0, 6).join(' ')} … exited with ${code}: ${err.trim()}`));
-    });
+/** Runs ffmpeg/ffprobe to completion through core's process runner (every media process does). */
+export async function run(command: string, args: string[], options: { cwd?: string } = {}): Promise<string> {
+  const { stdout } = await runMedia({
+    binary: command,
+    args,
+    timeoutMs: 900_000,
+    ...(options.cwd ? { cwd: options.cwd } : {}),
   });
+  return stdout;
 }
 
 export async function sha256File(path: string): Promise<string> {

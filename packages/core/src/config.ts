@@ -59,12 +59,6 @@ export const replayConfigSchema = z.object({
   segmentSweepIntervalSeconds: z.number().positive().default(60),
   ffmpegPath: z.string().min(1).optional(),
   ffprobePath: z.string().min(1).optional(),
-  /**
-   * Saves from per-segment fMP4 fragments cached in `<clipsDir>/.fragments` (byte copy instead
-   * of remuxing the range). Off by default while it is being measured; cuts it cannot do fall
-   * back to the full remux.
-   */
-  fragmentCache: z.boolean().default(false),
 });
 
 export type ReplayConfigInput = z.input<typeof replayConfigSchema>;
@@ -127,7 +121,6 @@ export const REPLAY_ENV = {
   REPLAY_RECONCILE_INTERVAL_SECONDS: 'reconcileIntervalSeconds',
   REPLAY_ORPHAN_CLEANUP_INTERVAL_SECONDS: 'orphanCleanupIntervalSeconds',
   REPLAY_SEGMENT_SWEEP_INTERVAL_SECONDS: 'segmentSweepIntervalSeconds',
-  REPLAY_FRAGMENT_CACHE: 'fragmentCache',
   REPLAY_SWEEP_UNREFERENCED_DIRS: 'sweepUnreferencedDirs',
   FFMPEG_PATH: 'ffmpegPath',
   FFPROBE_PATH: 'ffprobePath',
@@ -157,7 +150,7 @@ const NUMERIC_FIELDS = new Set([
   'segmentSweepIntervalSeconds',
 ]);
 
-const BOOLEAN_FIELDS = new Set(['fragmentCache', 'sweepUnreferencedDirs']);
+const BOOLEAN_FIELDS = new Set(['sweepUnreferencedDirs']);
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true,
   '1': true,

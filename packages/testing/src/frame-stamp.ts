@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { resolveFfmpegPath, runMedia } from '@livekit-replay/core/adapter';
 
 /**
  * A wall-clock stamp burnt into every frame as a strip of black/white blocks, so a test can
@@ -70,7 +70,7 @@ export async function readFrameStamps(
   videoPath: string,
   options: { referenceMs: number; ffmpegPath?: string },
 ): Promise<number[]> {
-  const ffmpeg = options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
+  const ffmpeg = resolveFfmpegPath(options.ffmpegPath);
   const args = [
     '-v',
     'error',
@@ -87,25 +87,21 @@ export async function readFrameStamps(
     'pipe:1',
   ];
   const frameBytes = STAMP_WIDTH * STAMP_HEIGHT;
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    const stamps: number[] = [];
-    let pending: Buffer = Buffer.alloc(0);
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (pending.length >= frameBytes) {
-        stamps.push(unwrapStamp(decodeStampStrip(pending.subarray(0, frameBytes)), options.referenceMs));
-        pending = pending.subarray(frameBytes);
+  const stamps: number[] = [];
+  let pending: Buffer = Buffer.alloc(0);
+  await runMedia({
+    binary: ffmpeg,
+    args,
+    timeoutMs: 300_000,
+    stdout: async (stream) => {
+      for await (const chunk of stream as AsyncIterable<Buffer>) {
+        pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+        while (pending.length >= frameBytes) {
+          stamps.push(unwrapStamp(decodeStampStrip(pending.subarray(0, frameBytes)), options.referenceMs));
+          pending = pending.subarray(frameBytes);
+        }
       }
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(stamps);
-      else reject(new Error(`ffmpeg exited with ${code} while reading frame stamps: ${stderr.trim()}`));
-    });
+    },
   });
+  return stamps;
 }

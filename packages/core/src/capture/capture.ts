@@ -16,6 +16,7 @@ import { toClipDto } from '../runtime/dto.js';
 import { type CaptureReplayInput, captureInputSchema, parseInput } from '../runtime/inputs.js';
 import { isLive } from '../runtime/session-lifecycle.js';
 import { endClampReason } from '../segments/live-edge.js';
+import type { Segment } from '../segments/types.js';
 import type { ClipRecord } from '../types.js';
 import { cancelled, prepareRange, reservationBytes, selectRange } from './range.js';
 
@@ -75,16 +76,32 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       ctx.events.emit('capture:progress', { captureId, fraction });
       void notifyUser(ctx, { ...notificationBase(session), type: 'CAPTURE_PROGRESS', captureId, fraction });
     };
-    const result = await ctx.media.cut({
-      segments: selection.segments,
-      startMs: selection.startMs,
-      endMs: selection.endMs,
-      mode,
-      outputPath: pending.path,
-      workDir,
-      onProgress: progress,
-      ...(signal ? { signal } : {}),
+    // The poster is taken from the segments while the clip is cut, so it never delays the save;
+    // a missing poster never fails a save that produced a good clip.
+    const posterAt = posterFrame(selection.segments, selection.startMs, selection.endMs);
+    const posterJob = writePoster(ctx, clipId, posterAt.path, posterAt.offsetSeconds).catch((error) => {
+      reportError(ctx, toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'), {
+        operation: 'writing the clip poster',
+        ...facts,
+      });
+      return null;
     });
+    let result: Awaited<ReturnType<typeof ctx.media.cut>>;
+    try {
+      result = await ctx.media.cut({
+        segments: selection.segments,
+        startMs: selection.startMs,
+        endMs: selection.endMs,
+        mode,
+        outputPath: pending.path,
+        workDir,
+        onProgress: progress,
+        ...(signal ? { signal } : {}),
+      });
+    } finally {
+      // Known either way, so a failed cut's cleanup below deletes the poster too.
+      posterKey = await posterJob;
+    }
     if (result.sizeBytes > estimate) {
       // Bigger than the bound: the extra must fit too, or the quota could be overrun.
       await ctx.quotas.reserve(
@@ -95,15 +112,6 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       );
       extraReservation = true;
     }
-    // The poster is taken from the finished local file before it is published.
-    posterKey = await writePoster(ctx, clipId, pending.path, result.probe.durationSeconds).catch((error) => {
-      // A missing poster never fails a save that produced a good clip.
-      reportError(ctx, toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'), {
-        operation: 'writing the clip poster',
-        ...facts,
-      });
-      return null;
-    });
     const stored = await pending.commit();
     storedKey = stored.key;
     pending = null;
@@ -173,10 +181,14 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     await notifyUser(ctx, { ...base, type: 'CLIP_READY', captureId, clipId, clip: toClipDto(clip) });
     return clip;
   } catch (error) {
+    // Errors reach API callers: no absolute server paths in them.
     const coded =
       cancelled(signal, error) ??
-      diskFullAsStorageError(
-        toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed'),
+      redactErrorPaths(
+        diskFullAsStorageError(
+          toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Saving the clip failed'),
+        ),
+        [ctx.config.segmentsDir, ctx.config.clipsDir],
       );
     const written = pending;
     if (written)
@@ -224,16 +236,28 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
   }
 }
 
+/**
+ * The clip's poster frame: the first keyframe (a segment's start) from 1 s into the clip, when
+ * one lies inside it (decoding one frame is all it costs), else 1 s in (or the middle).
+ */
+function posterFrame(segments: Segment[], startMs: number, endMs: number) {
+  const atMs = startMs + Math.min(1000, (endMs - startMs) / 2);
+  const key = segments.find((s) => s.startMs >= atMs && s.startMs < endMs);
+  if (key) return { path: key.path, offsetSeconds: 0 };
+  const segment = segments.find((s) => s.startMs + s.durationSeconds * 1000 > atMs) ?? segments.at(-1)!;
+  return { path: segment.path, offsetSeconds: Math.max(0, (atMs - segment.startMs) / 1000) };
+}
+
 async function writePoster(
   ctx: ManagerContext,
   clipId: string,
-  clipPath: string,
-  duration: number,
+  segmentPath: string,
+  offsetSeconds: number,
 ): Promise<string> {
   const key = `posters/${clipId}.jpg`;
   const poster = await ctx.storage.beginWrite(key);
   try {
-    await ctx.media.poster(clipPath, poster.path, Math.min(1, duration / 2), 640);
+    await ctx.media.poster(segmentPath, poster.path, offsetSeconds, 640);
     await poster.commit();
     return key;
   } catch (error) {

@@ -1,17 +1,16 @@
-import path from 'node:path';
 import type EventEmitter from 'eventemitter3';
 import type { ReplayConfig } from '../config.js';
 import type { ReplayManagerEvents } from '../events.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
-import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
+import { FfmpegMediaPipeline } from '../media/index.js';
 import { withPreviewRemux } from '../media/preview-media.js';
+import { createSegmentProber } from '../media/segment-probe.js';
 import { createMemoryStores } from '../memory/create-memory-stores.js';
 import { InProcessJobLock } from '../memory/in-process-job-lock.js';
 import { InProcessNotifier } from '../memory/in-process-notifier.js';
 import { type RateLimitWindow, SlidingWindowRateLimiter } from '../memory/sliding-window-rate-limiter.js';
 import { CaptureSlots } from '../runtime/capture-slots.js';
 import type { ManagerContext } from '../runtime/context.js';
-import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
 import type { ReplayBufferManagerOptions } from './options.js';
 
@@ -38,11 +37,7 @@ export function buildContext(
   const hooks = options.hooks ?? {};
   const media =
     options.media ??
-    new FfmpegMediaPipeline({
-      ffmpegPath: config.ffmpegPath,
-      ffprobePath: config.ffprobePath,
-      ...(config.fragmentCache ? { fragmentCacheDir: path.join(config.clipsDir, FRAGMENT_CACHE_DIR) } : {}),
-    });
+    new FfmpegMediaPipeline({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
   const rateLimiter = coordination.rateLimiter ?? new SlidingWindowRateLimiter(DEFAULT_CAPTURE_RATE_LIMITS);
   if (missing.length > 0) {
     // After the constructor returns, so a listener attached right away hears it.
@@ -64,7 +59,7 @@ export function buildContext(
     media: withPreviewRemux(media, config.ffmpegPath),
     notifier: coordination.notifier ?? new InProcessNotifier(),
     jobLock: coordination.jobLock ?? new InProcessJobLock(),
-    segmentProber: createSegmentProber(config.ffprobePath ? { ffprobePath: config.ffprobePath } : {}),
+    segmentProber: createSegmentProber(),
     events,
     captureSlots: new CaptureSlots(config.maxConcurrentCaptures),
     rateLimiter: rateLimiter === false ? null : rateLimiter,

@@ -1,11 +1,14 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { MediaPipeline } from '../ports/media-pipeline.js';
-import { resolveFfmpegPath } from './binaries.js';
-import { runFfmpeg } from './run-ffmpeg.js';
+import { resolveFfmpegPath, runMedia, segmentInputArgs } from './process-runner.js';
+
+/** A preview segment is one ~2 s segment: a remux that takes longer than this is stuck. */
+const PREVIEW_REMUX_TIMEOUT_MS = 30_000;
 
 /**
  * `ffmpeg -c copy` of one segment into a fresh MPEG-TS: clean PAT/PMT, original timestamps (no
- * shift), so hls.js plays LiveKit's segments without a discontinuity per segment.
+ * shift), so hls.js plays LiveKit's segments without a discontinuity per segment. The input is
+ * forced to MPEG-TS from files only: a segment's content never decides what ffmpeg opens.
  */
 export async function remuxPreviewSegment(
   ffmpegPath: string | undefined,
@@ -13,11 +16,13 @@ export async function remuxPreviewSegment(
   outputPath: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  await runFfmpeg({
-    ffmpegPath: resolveFfmpegPath(ffmpegPath),
-    inputs: [{ url: inputPath, options: ['-v', 'error'] }],
-    outputOptions: [
+  await runMedia({
+    binary: resolveFfmpegPath(ffmpegPath),
+    args: [
+      '-v',
+      'error',
       '-y',
+      ...segmentInputArgs(inputPath),
       '-map',
       '0:v?',
       '-map',
@@ -31,16 +36,16 @@ export async function remuxPreviewSegment(
       '0',
       '-f',
       'mpegts',
+      outputPath,
     ],
-    output: outputPath,
+    timeoutMs: PREVIEW_REMUX_TIMEOUT_MS,
+    stdout: 'ignore',
     ...(signal ? { signal } : {}),
   }).catch((error: unknown) => {
-    const tail = (error as { stderrTail?: string }).stderrTail;
-    throw new ReplayBufferError(
-      ReplayErrorCode.MEDIA_ERROR,
-      `ffmpeg could not remux the preview segment: ${tail || (error instanceof Error ? error.message : String(error))}`,
-      { cause: error },
-    );
+    if (error instanceof ReplayBufferError) throw error; // already coded by the runner, paths removed
+    throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'ffmpeg could not remux the preview segment', {
+      cause: error,
+    });
   });
 }
 

@@ -1,48 +1,46 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { MediaProbe } from '../ports/media-pipeline.js';
-import { runForText } from './binaries.js';
+import { runMedia } from './process-runner.js';
 
 interface FfprobeStream {
-  index?: number;
-  id?: string;
   codec_type?: string;
   codec_name?: string;
-  profile?: string;
-  level?: number;
-  pix_fmt?: string;
   width?: number;
   height?: number;
-  has_b_frames?: number;
   r_frame_rate?: string;
   avg_frame_rate?: string;
-  sample_aspect_ratio?: string;
-  color_range?: string;
-  color_space?: string;
-  color_transfer?: string;
-  color_primaries?: string;
   duration?: string;
-  start_time?: string;
-  sample_rate?: string;
-  channels?: number;
 }
 
-export interface FfprobeJson {
+interface FfprobeJson {
   streams?: FfprobeStream[];
-  format?: { duration?: string; start_time?: string; bit_rate?: string };
-  programs?: { program_num?: number; pmt_pid?: number; streams?: FfprobeStream[] }[];
+  format?: { duration?: string };
 }
 
-export async function ffprobeJson(
+/** Facts of a finished clip (MP4, ours) via ffprobe; saves do not call it. */
+export async function ffprobeClip(
   ffprobePath: string,
   filePath: string,
-  options: { programs?: boolean; signal?: AbortSignal } = {},
-): Promise<FfprobeJson> {
-  const args = ['-v', 'error', '-show_streams', '-show_format', '-of', 'json'];
-  if (options.programs) args.push('-show_programs');
-  args.push(filePath);
-  const text = await runForText(ffprobePath, args, options.signal ? { signal: options.signal } : {});
-  return JSON.parse(text) as FfprobeJson;
+  signal?: AbortSignal,
+): Promise<MediaProbe> {
+  const { stdout } = await runMedia({
+    binary: ffprobePath,
+    timeoutMs: 30_000,
+    ...(signal ? { signal } : {}),
+    args: [
+      '-v',
+      'error',
+      '-protocol_whitelist',
+      'file',
+      '-show_streams',
+      '-show_format',
+      '-of',
+      'json',
+      filePath,
+    ],
+  });
+  return toMediaProbe(JSON.parse(stdout) as FfprobeJson);
 }
 
 export function parseRate(rate: string | undefined): number | null {
@@ -53,7 +51,7 @@ export function parseRate(rate: string | undefined): number | null {
   return Number.isFinite(value) && value > 0 ? value : null;
 }
 
-export function toMediaProbe(json: FfprobeJson): MediaProbe {
+function toMediaProbe(json: FfprobeJson): MediaProbe {
   const streams = json.streams ?? [];
   const video = streams.find((s) => s.codec_type === 'video');
   const audio = streams.find((s) => s.codec_type === 'audio');

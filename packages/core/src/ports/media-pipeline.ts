@@ -24,30 +24,24 @@ export interface CutRequest {
   outputPath: string;
   /** Scratch directory for intermediate files; the pipeline removes what it creates. */
   workDir: string;
+  /** Aborting kills the ffmpeg processes and removes the output and the scratch files. */
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
 
 export interface CutResult {
-  /** SHA-256 (hex) of the output file, computed by streaming it. */
+  /** SHA-256 (hex) of the output file, computed while it was written. */
   sha256: string;
   sizeBytes: number;
   probe: MediaProbe;
   /** Wall-clock range the output really covers, epoch ms. */
   actualStartMs: number;
   actualEndMs: number;
-  /**
-   * How the clip was made, when the pipeline says: `fragments` (cached per-segment fMP4
-   * fragments joined by byte copy) or `remux` (the whole range remuxed at save time).
-   */
-  path?: 'fragments' | 'remux';
-  /** Why the fragment cut was not used, when it was on but fell back to the remux. */
-  fragmentFallbackReason?: string;
 }
 
-/** Media operations on LiveKit segments (ffmpeg in production). Every ffmpeg run goes through here. */
+/** Media operations on LiveKit segments (ffmpeg through the media runner in production). Every ffmpeg run goes through here. */
 export interface MediaPipeline {
-  /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4 (+faststart). */
+  /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4 (fragmented, hashed while written). */
   cut(request: CutRequest): Promise<CutResult>;
   probe(filePath: string): Promise<MediaProbe>;
   /** Writes a JPEG frame of `inputPath` at `atSeconds`, scaled to `width` (height follows). */

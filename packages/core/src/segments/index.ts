@@ -24,14 +24,6 @@ export {
   SEGMENT_PREFIX_PATTERN,
 } from './segment-names.js';
 export {
-  createSegmentProber,
-  defaultSegmentProber,
-  parsePacketList,
-  proberFor,
-  type SegmentProbe,
-  type SegmentProber,
-} from './segment-probe.js';
-export {
   type CoverageResult,
   type SegmentRange,
   type SegmentSelection,

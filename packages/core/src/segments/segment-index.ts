@@ -3,13 +3,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
+import { defaultSegmentProber, type SegmentProber } from '../media/segment-probe.js';
 import { implausibility, maxPlausibleDurationSeconds, type SegmentAnomaly } from './plausibility.js';
 import type { PlaylistEntry } from './playlist.js';
 import { readPlaylistCached } from './playlist-cache.js';
 import { keyOfSegmentName, listingOf, listsBetween, type PlaylistListing } from './playlist-listing.js';
 import { assertDirectoryInside, errnoOf, openRegularFile, statRegularFile } from './safe-files.js';
 import { type ParsedSegmentName, parseSegmentName } from './segment-names.js';
-import { defaultSegmentProber, proberFor, type SegmentProber } from './segment-probe.js';
 import type {
   RejectedSegmentFile,
   Segment,
@@ -19,10 +19,8 @@ import type {
 } from './types.js';
 
 export interface ReadSegmentIndexOptions {
-  /** Probes unlisted segments (duration, first PTS). Defaults to a cached ffprobe prober. */
+  /** Probes unlisted segments (duration, first PTS). Defaults to the cached in-process MPEG-TS reader. */
   prober?: SegmentProber;
-  /** ffprobe binary for the default prober (else FFPROBE_PATH, else PATH). */
-  ffprobePath?: string;
   /** A stretch longer than this between one segment's end and the next start is a gap. */
   gapToleranceMs?: number;
   signal?: AbortSignal;
@@ -165,8 +163,7 @@ export async function readSegmentIndex(
   layout: SegmentDirectoryLayout,
   options: ReadSegmentIndexOptions = {},
 ): Promise<SegmentIndexSnapshot> {
-  const prober =
-    options.prober ?? (options.ffprobePath ? proberFor(options.ffprobePath) : defaultSegmentProber());
+  const prober = options.prober ?? defaultSegmentProber();
   const tolerance = options.gapToleranceMs ?? DEFAULT_GAP_TOLERANCE_MS;
   const nowMs = options.nowMs ?? Date.now();
   const { dir, filenamePrefix: prefix, naming } = layout;

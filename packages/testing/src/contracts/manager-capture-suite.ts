@@ -42,7 +42,7 @@ export interface ManagerCaptureSuiteOptions {
    * [10, 30, 60]; each costs one remux, so database runs may check fewer.
    */
   durations?: number[];
-  /** Extra manager configuration (e.g. `{ fragmentCache: true }`), over the suite's own. */
+  /** Extra manager configuration (e.g. `{ maxCaptureSeconds: 120 }`), over the suite's own. */
   config?: Partial<ReplayConfigInput>;
 }
 

@@ -1,25 +1,21 @@
-import { spawn } from 'node:child_process';
 import { SegmentedFileOutput } from '@livekit/protocol';
+import { resolveFfmpegPath, runMedia } from '@livekit-replay/core/adapter';
 import { EgressClient } from 'livekit-server-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFrameStamps } from '../frame-stamp.js';
 import { type EgressEmulator, startEgressEmulator } from './emulator.js';
 import { probeStreams } from './test-helpers.js';
 
-function decode(path: string, args: string[]): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    // Killed if it hangs, so a failing test leaves no ffmpeg behind.
-    const child = spawn('ffmpeg', ['-v', 'error', '-i', path, ...args, 'pipe:1'], {
-      timeout: 120_000,
-      killSignal: 'SIGKILL',
-    });
-    const chunks: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => chunks.push(c));
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg ${code}`)),
-    );
+async function decode(path: string, args: string[]): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  await runMedia({
+    binary: resolveFfmpegPath(),
+    args: ['-v', 'error', '-i', path, ...args, 'pipe:1'],
+    stdout: async (stream) => {
+      for await (const chunk of stream as AsyncIterable<Buffer>) chunks.push(chunk);
+    },
   });
+  return Buffer.concat(chunks);
 }
 
 describe('egress emulator: A/V sync markers', () => {

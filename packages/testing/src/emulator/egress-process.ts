@@ -1,7 +1,8 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { type FileHandle, mkdir, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SegmentedFileSuffix } from '@livekit/protocol';
+import { startMedia } from '@livekit-replay/core/adapter';
 import type { ResolvedEncoding } from './encoding.js';
 import { boundaryFrame, buildFfmpegArgs } from './ffmpeg-args.js';
 import { renderPlaylist, writeFileAtomic } from './playlist-writer.js';
@@ -113,14 +114,8 @@ export class EgressProcess {
       segmentSeconds: options.layout.segmentSeconds,
       stagingPattern: join(options.stagingDir, 'seg_%09d.ts'),
     });
-    const child = spawn(options.ffmpegPath, args, { stdio: ['pipe', 'pipe', 'pipe', 'pipe'] });
-    this.child = child;
-    this.exited = new Promise((resolve) => {
-      child.once('close', () => resolve());
-      child.once('error', () => resolve());
-    });
     let csv = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const onList = (chunk: Buffer) => {
       csv += chunk.toString();
       let nl = csv.indexOf('\n');
       while (nl >= 0) {
@@ -130,17 +125,28 @@ export class EgressProcess {
         if (m?.[1]) this.muxerClosed.add(Number(m[1]));
         nl = csv.indexOf('\n');
       }
+    };
+    // Through core's process runner (no timeout: a recorder runs until stopped).
+    const handle = startMedia({
+      binary: options.ffmpegPath,
+      args,
+      stdin: 'pipe',
+      timeoutMs: Number.POSITIVE_INFINITY,
+      stdout: (stream) =>
+        new Promise<void>((resolve) => {
+          stream.on('data', onList);
+          stream.once('close', resolve);
+        }),
+      onProgress: (p) => {
+        if (p.frame !== null) this.totalFrames = p.frame;
+      },
     });
-    let progress = '';
-    const progressStream = child.stdio[3];
-    progressStream?.on('data', (chunk: Buffer) => {
-      progress += chunk.toString();
-      const lines = progress.split('\n');
-      progress = lines.pop() ?? '';
-      for (const line of lines) {
-        const m = /^frame=(\d+)/.exec(line);
-        if (m?.[1]) this.totalFrames = Number(m[1]);
-      }
+    handle.done.catch(() => undefined);
+    const child = handle.child;
+    this.child = child;
+    this.exited = new Promise((resolve) => {
+      child.once('close', () => resolve());
+      child.once('error', () => resolve());
     });
     child.stderr?.on('data', (chunk: Buffer) => {
       this.stderrTail = (this.stderrTail + chunk.toString()).slice(-2000);

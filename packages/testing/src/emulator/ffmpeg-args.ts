@@ -146,8 +146,6 @@ export function buildFfmpegArgs(plan: FfmpegPlan): string[] {
     'pipe:1',
     '-segment_list_type',
     'csv',
-    '-progress',
-    'pipe:3',
     plan.stagingPattern,
   ];
 }

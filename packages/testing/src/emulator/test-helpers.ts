@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { resolveFfprobePath, runMedia } from '@livekit-replay/core/adapter';
 
 /** A parsed HLS media playlist (only what LiveKit writes). */
 export interface ParsedPlaylist {
@@ -62,65 +62,38 @@ function splitTag(line: string): [string, string] {
 }
 
 /** Video packets of a file: pts (s) and keyframe flag, via ffprobe. */
-export function probeVideoPackets(path: string): Promise<Array<{ pts: number; key: boolean }>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      'ffprobe',
-      [
-        '-v',
-        'error',
-        '-select_streams',
-        'v:0',
-        '-show_entries',
-        'packet=pts_time,flags',
-        '-of',
-        'csv=p=0',
-        path,
-      ],
-      { timeout: 120_000, killSignal: 'SIGKILL' },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`ffprobe failed: ${err}`));
-      resolve(
-        out
-          .trim()
-          .split('\n')
-          .filter(Boolean)
-          .map((l) => {
-            const [pts, flags = ''] = l.split(',');
-            return { pts: Number(pts), key: flags.includes('K') };
-          }),
-      );
-    });
+export async function probeVideoPackets(path: string): Promise<Array<{ pts: number; key: boolean }>> {
+  const { stdout } = await runMedia({
+    binary: resolveFfprobePath(),
+    args: [
+      '-v',
+      'error',
+      '-select_streams',
+      'v:0',
+      '-show_entries',
+      'packet=pts_time,flags',
+      '-of',
+      'csv=p=0',
+      path,
+    ],
   });
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => {
+      const [pts, flags = ''] = l.split(',');
+      return { pts: Number(pts), key: flags.includes('K') };
+    });
 }
 
 /** Stream facts via ffprobe (codec names, sizes, rates). */
-export function probeStreams(path: string): Promise<Array<Record<string, string | number>>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('ffprobe', ['-v', 'error', '-show_streams', '-of', 'json', path], {
-      timeout: 120_000,
-      killSignal: 'SIGKILL',
-    });
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`ffprobe failed on ${path}`));
-      resolve((JSON.parse(out) as { streams: Array<Record<string, string | number>> }).streams);
-    });
+export async function probeStreams(path: string): Promise<Array<Record<string, string | number>>> {
+  const { stdout } = await runMedia({
+    binary: resolveFfprobePath(),
+    args: ['-v', 'error', '-show_streams', '-of', 'json', path],
   });
+  return (JSON.parse(stdout) as { streams: Array<Record<string, string | number>> }).streams;
 }
 
 export function isProcessAlive(pid: number): boolean {

@@ -1,39 +1,25 @@
 /** Media measurements shared by the clip tests (real ffmpeg/ffprobe, no fakes). */
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { readFrameStamps } from '@livekit-replay/testing';
 import { isReplayBufferError } from '../../errors.js';
+import { runMedia } from '../../media/process-runner.js';
 import type { ReplayBufferManager } from '../replay-buffer-manager.js';
 
 const FFMPEG = process.env.FFMPEG_PATH ?? 'ffmpeg';
 const FFPROBE = process.env.FFPROBE_PATH ?? 'ffprobe';
 
-export function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    // Killed if it hangs, so a failing test leaves no process behind.
-    const child = spawn(command, args, {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 120_000,
-      killSignal: 'SIGKILL',
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0
-        ? resolve({ stdout, stderr })
-        : reject(new Error(`${command} exited ${code}: ${stderr.slice(-2000)}`)),
-    );
+/** Runs ffmpeg/ffprobe through the media runner, keeping all of stderr (filters report there). */
+export async function run(command: string, args: string[]): Promise<{ stdout: string; stderr: string }> {
+  const { stdout, stderrTail } = await runMedia({
+    binary: command,
+    args,
+    timeoutMs: 300_000,
+    stderrTailChars: 4 * 1024 * 1024,
   });
+  return { stdout, stderr: stderrTail };
 }
 
 export const ffmpeg = (args: string[]) => run(FFMPEG, ['-nostdin', '-hide_banner', ...args]);

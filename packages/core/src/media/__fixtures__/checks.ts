@@ -1,18 +1,14 @@
-import { spawn } from 'node:child_process';
+import { resolveFfmpegPath, resolveFfprobePath, runMedia } from '../process-runner.js';
 
 /** What `ffmpeg -v error -i file -f null -` prints: empty when the file decodes cleanly. */
-export function decodeErrors(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.env.FFMPEG_PATH ?? 'ffmpeg', ['-v', 'error', '-i', file, '-f', 'null', '-'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (c: Buffer) => {
-      err += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', () => resolve(err.trim()));
+export async function decodeErrors(file: string): Promise<string> {
+  const { stderrTail } = await runMedia({
+    binary: resolveFfmpegPath(),
+    args: ['-v', 'error', '-i', file, '-f', 'null', '-'],
+    stdout: 'ignore',
+    timeoutMs: 300_000,
   });
+  return stderrTail.trim();
 }
 
 /** Steps between consecutive frame stamps: all positive, how many are not one frame, the big ones. */
@@ -26,23 +22,13 @@ export function frameSteps(stamps: number[], frameMs: number) {
 }
 
 /** start_time of the first video and audio streams, seconds. */
-export function streamStarts(file: string): Promise<{ video: number; audio: number }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.env.FFPROBE_PATH ?? 'ffprobe',
-      ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', file],
-      { stdio: ['ignore', 'pipe', 'pipe'] },
-    );
-    let out = '';
-    child.stdout.on('data', (c: Buffer) => {
-      out += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', () => {
-      const streams = (JSON.parse(out) as { streams: { codec_type: string; start_time: string }[] }).streams;
-      const start = (type: string) =>
-        Number(streams.find((x) => x.codec_type === type)?.start_time ?? Number.NaN);
-      resolve({ video: start('video'), audio: start('audio') });
-    });
+export async function streamStarts(file: string): Promise<{ video: number; audio: number }> {
+  const { stdout } = await runMedia({
+    binary: resolveFfprobePath(),
+    args: ['-v', 'error', '-show_entries', 'stream=codec_type,start_time', '-of', 'json', file],
   });
+  const streams = (JSON.parse(stdout) as { streams: { codec_type: string; start_time: string }[] }).streams;
+  const start = (type: string) =>
+    Number(streams.find((x) => x.codec_type === type)?.start_time ?? Number.NaN);
+  return { video: start('video'), audio: start('audio') };
 }

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { frameStampFilter } from '../../../../testing/src/frame-stamp.js';
@@ -10,6 +9,7 @@ import {
 import { formatIndexSegmentName, formatTimestampSegmentName } from '../../segments/segment-names.js';
 import type { SegmentDirectoryLayout } from '../../segments/types.js';
 import type { SegmentNaming } from '../../types.js';
+import { runMedia } from '../process-runner.js';
 
 /**
  * Test fixture: segments made the way LiveKit's egress makes them — MPEG-TS, H.264 (no
@@ -62,18 +62,8 @@ export interface LiveKitFixture {
   frameTime(n: number): number;
 }
 
-function run(ffmpeg: string, args: string[]): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(ffmpeg, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) =>
-      code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${stderr.slice(-2000)}`)),
-    );
-  });
+async function run(ffmpeg: string, args: string[]): Promise<void> {
+  await runMedia({ binary: ffmpeg, args, timeoutMs: 600_000, stdout: 'ignore' });
 }
 
 function encoderRateOptions(rateControl: LiveKitFixtureOptions['rateControl']): string[] {
