@@ -22,12 +22,8 @@ const LAYERS: Array<[rank: number, test: (file: string) => boolean]> = [
   [0, (f) => f.startsWith('contract/') || !f.includes('/')],
 ];
 
-/**
- * Known, temporary: the segment prober runs ffprobe from segments/. The media branch moves it
- * into media/ (segments/ will not know ffmpeg); drop this entry when that lands.
- */
-const KNOWN_EXCEPTIONS = new Set(['segments/segment-probe.ts -> media/binaries.ts']);
-const LINE_LIMIT_EXCEPTIONS = new Set(['media/ffmpeg-media-pipeline.ts']);
+const KNOWN_EXCEPTIONS = new Set<string>();
+const LINE_LIMIT_EXCEPTIONS = new Set<string>();
 
 export function layerOf(file: string): number {
   const hit = LAYERS.find(([, test]) => test(file));

@@ -4,13 +4,13 @@ import type { ReplayManagerEvents } from '../events.js';
 import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
 import { FfmpegMediaPipeline } from '../media/index.js';
 import { withPreviewRemux } from '../media/preview-media.js';
-import { createSegmentProber } from '../media/segment-probe.js';
 import { createMemoryStores } from '../memory/create-memory-stores.js';
 import { InProcessJobLock } from '../memory/in-process-job-lock.js';
 import { InProcessNotifier } from '../memory/in-process-notifier.js';
 import { type RateLimitWindow, SlidingWindowRateLimiter } from '../memory/sliding-window-rate-limiter.js';
 import { CaptureSlots } from '../runtime/capture-slots.js';
 import type { ManagerContext } from '../runtime/context.js';
+import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
 import type { ReplayBufferManagerOptions } from './options.js';
 

@@ -22,7 +22,6 @@ import type {
   ThumbnailsDto,
 } from '../contract/schemas.js';
 import { type ReplayManagerEvents, type ReplayNotification, toPublicSession } from '../events.js';
-import { assertCommunityConfig, assertIntegratorId } from '../input-guards.js';
 import { cleanupOrphanedSessions, type OrphanCleanupResult } from '../jobs/orphan-cleanup.js';
 import { type ReconcileResult, reconcileEgressStatus } from '../jobs/reconcile.js';
 import {
@@ -62,6 +61,7 @@ import {
 import { getThumbnails, openThumbnail, type ThumbnailStream } from '../preview/thumbnails.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
 import { toClipDto, toClipDtoFor, toPublicClipDto, toQuotaDto } from '../runtime/dto.js';
+import { assertCommunityConfig, assertIntegratorId } from '../runtime/input-guards.js';
 import type {
   CaptureReplayInput,
   StartReplayBufferInput,

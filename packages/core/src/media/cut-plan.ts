@@ -2,8 +2,8 @@ import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { CutRequest } from '../ports/media-pipeline.js';
 import { DEFAULT_GAP_TOLERANCE_MS } from '../segments/segment-index.js';
+import type { SegmentProbe, SegmentProber } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
-import type { SegmentProbe, SegmentProber } from './segment-probe.js';
 
 /** Frames closer than this (seconds) to a bound count as on it (PROGRAM-DATE-TIME has ms). */
 export const EPS = 0.0005;

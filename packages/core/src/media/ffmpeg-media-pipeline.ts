@@ -2,6 +2,7 @@ import { mkdir, mkdtemp, rm, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { CutRequest, CutResult, MediaPipeline, MediaProbe } from '../ports/media-pipeline.js';
+import { createSegmentProber, type SegmentProber } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
 import { joinRunsToClip, type MuxedClip, muxRunToClip, muxRunToTs } from './clip-mux.js';
 import { planRun, planSeconds, type RunPlan, splitRuns, validateCutRequest } from './cut-plan.js';
@@ -14,7 +15,6 @@ import {
   sanitizePaths,
   segmentInputArgs,
 } from './process-runner.js';
-import { createSegmentProber, type SegmentProber } from './segment-probe.js';
 import { verifyMuxed } from './verify-clip.js';
 
 export { splitRuns } from './cut-plan.js';

@@ -1,9 +1,9 @@
 import path from 'node:path';
+import { x264ProfileName } from '../segments/mpegts/h264-sps.js';
+import type { SegmentProbe } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
 import { EPS, type RunPlan } from './cut-plan.js';
-import { x264ProfileName } from './mpegts/h264-sps.js';
 import { runMedia, segmentInputArgs } from './process-runner.js';
-import type { SegmentProbe } from './segment-probe.js';
 
 /** The stream facts a cut needs, from the first segment's headers (see readTs). */
 export type SourceFacts = Required<Pick<SegmentProbe, 'layout' | 'sps' | 'reordered'>>;

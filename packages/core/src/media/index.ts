@@ -1,6 +1,4 @@
 export { FfmpegMediaPipeline, type FfmpegMediaPipelineOptions, splitRuns } from './ffmpeg-media-pipeline.js';
-export { type H264Sps, parseH264Sps } from './mpegts/h264-sps.js';
-export { readTs, type TsLayout, type TsReadResult, type TsVideoFrame } from './mpegts/ts-reader.js';
 export { sha256File } from './probe.js';
 export {
   failureError,
@@ -16,10 +14,3 @@ export {
   segmentInputArgs,
   startMedia,
 } from './process-runner.js';
-export {
-  createSegmentProber,
-  defaultSegmentProber,
-  probeSegmentFile,
-  type SegmentProbe,
-  type SegmentProber,
-} from './segment-probe.js';

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import type EventEmitter from 'eventemitter3';
 import type { ReplayConfig } from '../config.js';
 import type { ReplayErrorContext, ReplayManagerEvents, ReplayNotification } from '../events.js';
-import type { SegmentProber } from '../media/segment-probe.js';
 import type { ClipFileRecords } from '../ports/clip-file-records.js';
 import type { ClipSharer } from '../ports/clip-sharer.js';
 import type { ClipStorage } from '../ports/clip-storage.js';
@@ -15,6 +14,7 @@ import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger } from '../ports/quota-ledger.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
 import type { SessionStore } from '../ports/session-store.js';
+import type { SegmentProber } from '../segments/segment-probe.js';
 import type { ReplaySession } from '../types.js';
 import type { CaptureSlots } from './capture-slots.js';
 

@@ -25,6 +25,7 @@ export function toClipDto(clip: ClipRecord): ClipDto {
     metadata: {
       clampedStart: clip.metadata.clampedStart,
       clampedEnd: clip.metadata.clampedEnd,
+      clampReason: clip.metadata.clampReason ?? null,
       gaps: clip.metadata.gaps,
       cutMode: clip.metadata.cutMode,
       segmentCount: clip.metadata.segmentCount,

@@ -2,12 +2,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SegmentProber } from '../media/segment-probe.js';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
 import type { SegmentAnomaly } from './plausibility.js';
 import { retentionVictims } from './retention.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
+import type { SegmentProber } from './segment-probe.js';
 import { selectSegments } from './select.js';
 import type { SegmentDirectoryLayout } from './types.js';
 

@@ -1,6 +1,9 @@
 // Hardening (untrusted segment directories): what integrators see in events and metadata.
 export { isSweepCandidate } from './directory-sweep.js';
 export type { EndClampReason } from './live-edge.js';
+// The in-process MPEG-TS reader (no ffmpeg): frame and keyframe times, stream layout, SPS.
+export { type H264Sps, parseH264Sps } from './mpegts/h264-sps.js';
+export { readTs, type TsLayout, type TsReadResult, type TsVideoFrame } from './mpegts/ts-reader.js';
 export type { SegmentAnomaly, SegmentAnomalyKind } from './plausibility.js';
 export {
   type ParsedPlaylist,
@@ -23,6 +26,13 @@ export {
   parseSegmentName,
   SEGMENT_PREFIX_PATTERN,
 } from './segment-names.js';
+export {
+  createSegmentProber,
+  defaultSegmentProber,
+  probeSegmentFile,
+  type SegmentProbe,
+  type SegmentProber,
+} from './segment-probe.js';
 export {
   type CoverageResult,
   type SegmentRange,

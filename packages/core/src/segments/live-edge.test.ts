@@ -2,11 +2,11 @@ import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SegmentProber } from '../media/segment-probe.js';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
 import { endClampReason, liveEdgeDeadline, waitForLiveEdge } from './live-edge.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
+import type { SegmentProber } from './segment-probe.js';
 import { selectSegments } from './select.js';
 import type { SegmentDirectoryLayout } from './types.js';
 

@@ -1,5 +1,7 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
-import type { Segment } from './types.js';
+import type { Segment, SegmentAnomaly, SegmentAnomalyKind } from './types.js';
+
+export type { SegmentAnomaly, SegmentAnomalyKind } from './types.js';
 
 /**
  * Playlist values are written by another service and are believed only when plausible: a
@@ -14,26 +16,6 @@ export const FUTURE_SKEW_MS = 30_000;
 export const OVERLAP_TOLERANCE_MS = 1000;
 /** No MPEG-TS segment with a video stream is smaller than this per second of media. */
 export const MIN_SEGMENT_BYTES_PER_SECOND = 64;
-
-export type SegmentAnomalyKind =
-  /** EXTINF (or a probed duration) far beyond the segment duration target or the file size. */
-  | 'implausible_duration'
-  /** PROGRAM-DATE-TIME (or a TIMESTAMP name) in the future beyond the allowed clock skew. */
-  | 'future_time'
-  /** The segment starts before the previous one ended. */
-  | 'out_of_order'
-  /** A playlist or segment that is a symlink, FIFO, device, or too large to read. */
-  | 'unsafe_file';
-
-/** A value in the segment directory that was not believed (the segment was re-timed or skipped). */
-export interface SegmentAnomaly {
-  kind: SegmentAnomalyKind;
-  /** File name inside the session directory (never a path). */
-  name: string;
-  message: string;
-  /** What was done about it: the playlist's value ignored (file facts used), or the file skipped. */
-  action: 'retimed' | 'skipped';
-}
 
 /** The longest duration believed for one segment of a stream cut every `targetSeconds`. */
 export function maxPlausibleDurationSeconds(targetSeconds: number, sizeBytes?: number): number {

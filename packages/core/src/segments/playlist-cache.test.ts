@@ -2,11 +2,11 @@ import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SegmentProber } from '../media/segment-probe.js';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
 import { playlistReadStats } from './playlist-cache.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
+import type { SegmentProber } from './segment-probe.js';
 import type { SegmentDirectoryLayout } from './types.js';
 
 // Item 9 of the hardening issue: a call costs what changed, not how long the playlist grew.

@@ -2,7 +2,6 @@ import { mkdtemp, rm, unlink, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SegmentProbe, SegmentProber } from '../media/segment-probe.js';
 import type { SegmentNaming } from '../types.js';
 import {
   formatLiveKitLivePlaylist,
@@ -11,6 +10,7 @@ import {
 } from './__fixtures__/livekit-playlist.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName, formatTimestampSegmentName } from './segment-names.js';
+import type { SegmentProbe, SegmentProber } from './segment-probe.js';
 import type { SegmentDirectoryLayout } from './types.js';
 
 const T0 = Date.UTC(2026, 10, 21, 13, 0, 0, 0);

@@ -3,13 +3,13 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
-import { defaultSegmentProber, type SegmentProber } from '../media/segment-probe.js';
 import { implausibility, maxPlausibleDurationSeconds, type SegmentAnomaly } from './plausibility.js';
 import type { PlaylistEntry } from './playlist.js';
 import { readPlaylistCached } from './playlist-cache.js';
 import { keyOfSegmentName, listingOf, listsBetween, type PlaylistListing } from './playlist-listing.js';
 import { assertDirectoryInside, errnoOf, openRegularFile, statRegularFile } from './safe-files.js';
 import { type ParsedSegmentName, parseSegmentName } from './segment-names.js';
+import { defaultSegmentProber, type SegmentProber } from './segment-probe.js';
 import type {
   RejectedSegmentFile,
   Segment,

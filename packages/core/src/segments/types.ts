@@ -1,5 +1,4 @@
 import type { SegmentNaming } from '../types.js';
-import type { SegmentAnomaly } from './plausibility.js';
 
 /** One complete MPEG-TS segment written by LiveKit egress. */
 export interface Segment {
@@ -64,4 +63,24 @@ export interface SegmentDirectoryLayout {
   naming: SegmentNaming;
   /** Target duration, used to bound how long the playlist may lag. */
   segmentDurationSeconds: number;
+}
+
+export type SegmentAnomalyKind =
+  /** EXTINF (or a probed duration) far beyond the segment duration target or the file size. */
+  | 'implausible_duration'
+  /** PROGRAM-DATE-TIME (or a TIMESTAMP name) in the future beyond the allowed clock skew. */
+  | 'future_time'
+  /** The segment starts before the previous one ended. */
+  | 'out_of_order'
+  /** A playlist or segment that is a symlink, FIFO, device, or too large to read. */
+  | 'unsafe_file';
+
+/** A value in the segment directory that was not believed (the segment was re-timed or skipped). */
+export interface SegmentAnomaly {
+  kind: SegmentAnomalyKind;
+  /** File name inside the session directory (never a path). */
+  name: string;
+  message: string;
+  /** What was done about it: the playlist's value ignored (file facts used), or the file skipped. */
+  action: 'retimed' | 'skipped';
 }

@@ -4,10 +4,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isReplayBufferError } from '../errors.js';
-import type { SegmentProber } from '../media/segment-probe.js';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
+import type { SegmentProber } from './segment-probe.js';
 import type { SegmentDirectoryLayout } from './types.js';
 
 // Item 2 of the hardening issue: symlinks and special files in the shared segment directory.

@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { SAFE_ID_PATTERN } from '../ids.js';
-import { assertRawWebhookInput } from '../input-guards.js';
 import { type VerifiedWebhook, verifyLiveKitWebhook } from '../livekit/webhook-receiver.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { applyEgressState } from '../runtime/egress-state.js';
+import { assertRawWebhookInput } from '../runtime/input-guards.js';
 import { isLive } from '../runtime/session-lifecycle.js';
 import type { EgressSnapshot, ReplaySession, SessionStatus } from '../types.js';
 

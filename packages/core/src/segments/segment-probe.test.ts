@@ -2,8 +2,8 @@ import { mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateLiveKitSegments, type LiveKitFixture } from './__fixtures__/livekit-segments.js';
-import { observeMediaSpawns } from './process-runner.js';
+import { generateLiveKitSegments, type LiveKitFixture } from '../media/__fixtures__/livekit-segments.js';
+import { observeMediaSpawns } from '../media/process-runner.js';
 import { createSegmentProber, probeSegmentFile } from './segment-probe.js';
 
 describe('in-process segment probe (real LiveKit-format segments)', () => {

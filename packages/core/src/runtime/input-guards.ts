@@ -1,6 +1,6 @@
-import { ReplayBufferError, ReplayErrorCode } from './errors.js';
-import type { CommunityReplayConfig } from './ports/community-config-store.js';
-import { MAX_EXTERNAL_ID_LENGTH } from './store-validation.js';
+import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
+import type { CommunityReplayConfig } from '../ports/community-config-store.js';
+import { MAX_EXTERNAL_ID_LENGTH } from '../store-validation.js';
 
 /**
  * Guards for public calls that take bare values (no input schema): every id is checked before
