@@ -6,7 +6,7 @@ import { readSegmentIndex } from '../segments/segment-index.js';
 import type { SegmentDirectoryLayout, SegmentIndexSnapshot } from '../segments/types.js';
 import { LIVE_SESSION_STATUSES, type ReplaySession } from '../types.js';
 import type { AuthorizeContext, ManagerContext, ReplayAction } from './context.js';
-import { notifyUser } from './context.js';
+import { notificationBase, notifyUser, reportError } from './context.js';
 
 export const SEGMENT_PREFIX = 'replay';
 export const PLAYLIST_NAME = 'replay.m3u8';
@@ -35,6 +35,55 @@ export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): Se
 /** What the session's directory holds right now (complete segments only). */
 export function readSessionIndex(ctx: ManagerContext, session: ReplaySession): Promise<SegmentIndexSnapshot> {
   return readSegmentIndex(segmentLayoutOf(ctx, session), { prober: ctx.segmentProber });
+}
+
+/** Whether a save or preview can still read the session's recording (live, or within retention). */
+export function isRetained(ctx: ManagerContext, session: ReplaySession, now = Date.now()): boolean {
+  if (isLive(session)) return true;
+  return (
+    session.endedAt !== null && now - session.endedAt.getTime() <= ctx.config.retainAfterStopSeconds * 1000
+  );
+}
+
+/**
+ * The session a request without a session id is about: the user's live buffer, else (when
+ * `recent`) the newest one whose recording is still kept. Null when there is none.
+ */
+export async function findCurrentSession(
+  ctx: ManagerContext,
+  userId: string,
+  options: { recent: boolean },
+): Promise<ReplaySession | null> {
+  const live = await ctx.sessions.findLiveByUser(userId);
+  if (live || !options.recent) return live;
+  const latest = ctx.sessions.findLatestByUser
+    ? await ctx.sessions.findLatestByUser(userId)
+    : // Stores without the optional lookup: scan ended sessions (fine for small deployments).
+      ((await ctx.sessions.listByStatus(['stopped', 'failed']))
+        .filter((s) => s.userId === userId)
+        .sort((a, b) => (b.endedAt?.getTime() ?? 0) - (a.endedAt?.getTime() ?? 0))[0] ?? null);
+  return latest && isRetained(ctx, latest) ? latest : null;
+}
+
+/**
+ * The session a request is about: `sessionId` if given (owned by the user), else the user's
+ * current one (SESSION_NOT_FOUND when there is none).
+ */
+export async function resolveSession(
+  ctx: ManagerContext,
+  userId: string,
+  sessionId: string | undefined,
+  options: { recent: boolean } = { recent: true },
+): Promise<ReplaySession> {
+  if (sessionId !== undefined) return loadOwnedSession(ctx, sessionId, userId);
+  const current = await findCurrentSession(ctx, userId, options);
+  if (!current) {
+    throw new ReplayBufferError(ReplayErrorCode.SESSION_NOT_FOUND, 'You have no replay buffer running', {
+      details: { userId },
+      userMessage: 'You have no replay buffer running. Start sharing your screen to record one.',
+    });
+  }
+  return current;
 }
 
 /** Loads a session and checks the caller owns it (SESSION_NOT_FOUND / FORBIDDEN). */
@@ -86,6 +135,9 @@ export async function authorizeOrThrow(
   }
 }
 
+const BUFFER_FAILED_USER_MESSAGE =
+  'Your replay buffer stopped because the recording failed. Share your screen again to restart it.';
+
 export interface EndSessionOptions {
   to: 'stopped' | 'failed';
   reason: string;
@@ -121,15 +173,25 @@ export async function endSession(
       await ctx.egress.stopEgress(ended.egressId);
     } catch (error) {
       // The session is over for the user either way; reconciliation stops a stray egress later.
-      ctx.events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      reportError(ctx, error, {
+        operation: 'stopping the egress of an ended session',
+        sessionId: ended.id,
+        egressId: ended.egressId,
+      });
     }
   }
   ctx.events.emit('session:ended', ended);
-  const base = { userId: ended.userId, sessionId: ended.id, at: new Date().toISOString() };
+  const base = notificationBase(ended);
   await notifyUser(
     ctx,
     options.to === 'failed'
-      ? { ...base, type: 'REPLAY_BUFFER_FAILED', error: options.error ?? options.reason }
+      ? {
+          ...base,
+          type: 'REPLAY_BUFFER_FAILED',
+          code: ReplayErrorCode.EGRESS_FAILED,
+          error: options.error ?? options.reason,
+          userMessage: BUFFER_FAILED_USER_MESSAGE,
+        }
       : { ...base, type: 'REPLAY_BUFFER_STOPPED', reason: options.reason },
   );
   return ended;
@@ -145,10 +207,8 @@ export async function activateSession(
   if (active) {
     ctx.events.emit('session:active', active);
     await notifyUser(ctx, {
+      ...notificationBase(active),
       type: 'REPLAY_BUFFER_STARTED',
-      userId: active.userId,
-      sessionId: active.id,
-      at: new Date().toISOString(),
       session: toPublicSession(active),
     });
   }

@@ -2,15 +2,15 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId } from '../ids.js';
-import type { ReplaySession } from '../types.js';
-import type { ManagerContext } from './context.js';
+import type { CreateSessionOptions } from '../ports/session-store.js';
+import { attempt, type ManagerContext } from '../runtime/context.js';
 import {
   parseInput,
   type StartReplayBufferInput,
   type StopReplayBufferInput,
   startInputSchema,
   stopInputSchema,
-} from './inputs.js';
+} from '../runtime/inputs.js';
 import {
   activateSession,
   authorizeOrThrow,
@@ -18,11 +18,42 @@ import {
   endSession,
   isLive,
   LIVE_PLAYLIST_NAME,
-  loadOwnedSession,
   PLAYLIST_NAME,
+  resolveSession,
   SEGMENT_PREFIX,
   segmentDirOf,
-} from './session-lifecycle.js';
+} from '../runtime/session-lifecycle.js';
+import type { NewSession, ReplaySession } from '../types.js';
+
+/** Replacing loses a race at most this often before giving up (each loss means another start won). */
+const REPLACE_ATTEMPTS = 3;
+
+/**
+ * Creates the session record. With `replace`, the user's live buffer is ended first (its egress
+ * stopped); the store's one-live-per-user rule keeps it atomic: a concurrent start that slipped
+ * in between is ended in turn and the insert retried, so exactly one buffer stays live.
+ */
+async function createReplacing(
+  ctx: ManagerContext,
+  record: NewSession,
+  options: CreateSessionOptions,
+  replace: boolean,
+): Promise<ReplaySession> {
+  for (let round = 1; ; round++) {
+    if (replace) {
+      const existing = await ctx.sessions.findLiveByUser(record.userId);
+      if (existing) await endSession(ctx, existing, { to: 'stopped', reason: 'replaced', stopEgress: true });
+    }
+    try {
+      return await ctx.sessions.create(record, options);
+    } catch (error) {
+      const raced = replace && round < REPLACE_ATTEMPTS;
+      if (!(raced && error instanceof ReplayBufferError && error.code === ReplayErrorCode.ALREADY_ACTIVE)) {
+        throw error;
+      }
+    }
+  }
+}
 
 /**
  * Starts a replay buffer: one live session per user (atomic in the store), the community's
@@ -65,13 +96,9 @@ export async function startReplayBuffer(
     communityLimit = community?.maxConcurrent ?? ctx.config.defaultCommunityMaxConcurrent;
   }
 
-  if (input.replaceExisting) {
-    const existing = await ctx.sessions.findLiveByUser(input.userId);
-    if (existing) await endSession(ctx, existing, { to: 'stopped', reason: 'replaced', stopEgress: true });
-  }
-
   const sessionId = newId('rs');
-  const session = await ctx.sessions.create(
+  const session = await createReplacing(
+    ctx,
     {
       id: sessionId,
       userId: input.userId,
@@ -90,6 +117,7 @@ export async function startReplayBuffer(
       segmentDurationSeconds: ctx.config.segmentDurationSeconds,
     },
     communityLimit === undefined ? {} : { communityLimit },
+    input.replace ?? true,
   );
   ctx.events.emit('session:started', session);
 
@@ -115,7 +143,15 @@ export async function startReplayBuffer(
     });
     if (!withEgress) {
       // Ended while LiveKit was answering (e.g. the user stopped): don't leave the egress running.
-      await ctx.egress.stopEgress(egress.egressId).catch(() => undefined);
+      await attempt(
+        ctx,
+        {
+          operation: 'stopping the egress of a buffer stopped while starting',
+          sessionId,
+          egressId: egress.egressId,
+        },
+        () => ctx.egress.stopEgress(egress.egressId),
+      );
       throw new ReplayBufferError(
         ReplayErrorCode.SESSION_NOT_ACTIVE,
         'The replay buffer was stopped while starting',
@@ -151,22 +187,30 @@ export async function startReplayBuffer(
       stopEgress: true,
     });
     // The record may not carry the egress id (the store failed after LiveKit started it).
-    if (startedEgressId) await ctx.egress.stopEgress(startedEgressId).catch(() => undefined);
-    await deleteSegments(ctx, session).catch(() => undefined);
+    const egressId = startedEgressId;
+    if (egressId) {
+      await attempt(ctx, { operation: 'stopping the egress of a failed start', sessionId, egressId }, () =>
+        ctx.egress.stopEgress(egressId),
+      );
+    }
+    await attempt(ctx, { operation: 'removing the segments of a failed start', sessionId }, () =>
+      deleteSegments(ctx, session),
+    );
     throw coded;
   }
 }
 
 /**
- * Stops the user's buffer. Tolerates an egress LiveKit no longer knows; the session is marked
- * stopped and the user told either way. Segments stay for `retainAfterStopSeconds`.
+ * Stops the user's buffer (`sessionId`, or the live one). Tolerates an egress LiveKit no longer
+ * knows; the session is marked stopped and the user told either way. Segments stay for
+ * `retainAfterStopSeconds`.
  */
 export async function stopReplayBuffer(
   ctx: ManagerContext,
   raw: StopReplayBufferInput,
 ): Promise<ReplaySession> {
   const input = parseInput(stopInputSchema, raw, 'stop request');
-  const session = await loadOwnedSession(ctx, input.sessionId, input.userId);
+  const session = await resolveSession(ctx, input.userId, input.sessionId, { recent: false });
   if (!isLive(session)) return session;
   const ended = await endSession(ctx, session, { to: 'stopped', reason: 'user', stopEgress: true });
   return ended ?? ((await ctx.sessions.get(session.id)) as ReplaySession);

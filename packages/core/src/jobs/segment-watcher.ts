@@ -2,9 +2,10 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { type FSWatcher, watch } from 'chokidar';
 import { isSafeId } from '../ids.js';
-import type { ManagerContext } from './context.js';
-import { type TrimResult, trimSessionSegments } from './maintenance.js';
-import { isLive } from './session-lifecycle.js';
+import type { ManagerContext } from '../runtime/context.js';
+import { reportError } from '../runtime/context.js';
+import { isLive } from '../runtime/session-lifecycle.js';
+import { type TrimResult, trimSessionSegments } from './segment-retention.js';
 
 export interface SegmentWatcherOptions {
   /** Poll instead of inotify/FSEvents (network filesystems do not deliver events). */
@@ -50,7 +51,7 @@ export class SegmentWatcher {
     this.watcher = watcher;
     watcher.on('add', (file) => this.onFile(root, file));
     watcher.on('error', (error) => {
-      this.ctx.events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      reportError(this.ctx, error, { operation: 'watching the segments directory' });
     });
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   }
@@ -99,7 +100,7 @@ export class SegmentWatcher {
       const result = await trimSessionSegments(this.ctx, session);
       this.options.onTrim?.(session.id, result);
     } catch (error) {
-      this.ctx.events.emit('error', error instanceof Error ? error : new Error(String(error)));
+      reportError(this.ctx, error, { operation: 'trimming a session as segments land', sessionId: dir });
     }
   }
 }

@@ -3,17 +3,12 @@ import { stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
+import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
+import { ensureCached, previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
+import { readSessionIndex } from '../runtime/session-lifecycle.js';
 import type { Segment } from '../segments/types.js';
-import type { ManagerContext } from './context.js';
-import {
-  defaultPreviewUrl,
-  ensureCached,
-  loadPreviewableSession,
-  previewCacheDirOf,
-  pruneCacheDir,
-  readPreviewableIndex,
-} from './preview.js';
-import { readSessionIndex } from './session-lifecycle.js';
+import { defaultPreviewUrl } from './playlist.js';
+import { loadPreviewableSession, type PreviewRequest, readPreviewableIndex } from './preview.js';
 
 export const DEFAULT_THUMBNAIL_COUNT = 10;
 export const MAX_THUMBNAIL_COUNT = 60;
@@ -25,7 +20,9 @@ const THUMBNAIL_DIR = 'thumbnails';
 /** `<segment stem>-w<width>.jpg`, e.g. `replay_00012-w160.jpg`. */
 const THUMBNAIL_NAME = /^([A-Za-z0-9_-]{1,200})-w(\d{2,3})\.jpg$/;
 
-export interface ThumbnailOptions {
+export interface ThumbnailOptions extends PreviewRequest {
+  /** Overrides the manager's preview URL builder for this answer. */
+  urlFor?: PreviewUrlBuilder | undefined;
   /** How many instants, evenly spaced over the buffer (default 10, at most 60). */
   count?: number;
   /** JPEG width in pixels, even, 32–640 (default 160); the height keeps the aspect. */
@@ -37,7 +34,7 @@ export interface TimelineThumbnail {
   atMs: number;
   /** The wall-clock instant the picture really shows: the first frame of the segment holding `atMs`. */
   frameMs: number;
-  /** File name to hand back to `resolveThumbnail`. */
+  /** File name to hand back to `openThumbnail`. */
   name: string;
   /** From the integrator's preview URL builder (`kind: 'thumbnail'`). */
   uri: string;
@@ -81,32 +78,30 @@ function segmentAt(segments: readonly Segment[], atMs: number): Segment | undefi
 /**
  * Tiles for a trim timeline: `count` instants evenly spaced over what the buffer holds now,
  * each pictured by the first frame (a keyframe, so it is cheap) of the segment containing it.
- * The JPEGs are made on demand by `resolveThumbnail` and cached per segment and width under
+ * The JPEGs are made on demand by `openThumbnail` and cached per segment and width under
  * `clipsDir/.preview/<sessionId>/thumbnails/`, so a tile is computed once while its segment
  * stays in the buffer. Only the session's owner may ask.
  */
 export async function getThumbnails(
   ctx: ManagerContext,
-  sessionId: string,
-  userId: string,
-  options: ThumbnailOptions = {},
+  options: ThumbnailOptions,
 ): Promise<TimelineThumbnails> {
   const count = options.count ?? DEFAULT_THUMBNAIL_COUNT;
   if (!Number.isInteger(count) || count < 1 || count > MAX_THUMBNAIL_COUNT) {
     throw invalid(`count must be an integer from 1 to ${MAX_THUMBNAIL_COUNT}`, 'count');
   }
   const width = assertWidth(options.width ?? DEFAULT_THUMBNAIL_WIDTH);
-  const session = await loadPreviewableSession(ctx, sessionId, userId);
+  const session = await loadPreviewableSession(ctx, options);
   const snapshot = await readPreviewableIndex(ctx, session);
   const startMs = snapshot.startMs ?? 0;
   const endMs = snapshot.endMs ?? startMs;
   const stems = new Set(snapshot.segments.map(stemOf));
   const dir = safeJoin(previewCacheDirOf(ctx, session.id), THUMBNAIL_DIR);
-  await pruneCacheDir(dir, (name) => {
+  await pruneCacheDir(ctx, dir, (name) => {
     const match = THUMBNAIL_NAME.exec(name);
     return name.includes('-partial-') || (match !== null && stems.has(match[1] ?? ''));
   });
-  const urlFor = ctx.previewUrl ?? defaultPreviewUrl;
+  const urlFor = options.urlFor ?? ctx.previewUrl ?? defaultPreviewUrl;
   const slice = (endMs - startMs) / count;
   const items: TimelineThumbnail[] = [];
   for (let i = 0; i < count; i++) {
@@ -129,16 +124,15 @@ export async function getThumbnails(
  * Names are checked against the session's current index (INVALID_INPUT for malformed ones,
  * RANGE_UNAVAILABLE once the segment left the buffer).
  */
-export async function resolveThumbnail(
+export async function openThumbnail(
   ctx: ManagerContext,
-  sessionId: string,
-  userId: string,
-  name: string,
+  raw: PreviewRequest & { name: string },
 ): Promise<ThumbnailStream> {
+  const { name } = raw;
   const match = typeof name === 'string' ? THUMBNAIL_NAME.exec(name) : null;
   if (!match) throw invalid('Not a thumbnail name', 'name');
   const width = assertWidth(Number(match[2]));
-  const session = await loadPreviewableSession(ctx, sessionId, userId);
+  const session = await loadPreviewableSession(ctx, raw);
   const snapshot = await readSessionIndex(ctx, session);
   const segment = snapshot.segments.find((s) => stemOf(s) === match[1]);
   if (!segment) {
@@ -149,7 +143,7 @@ export async function resolveThumbnail(
     );
   }
   const target = safeJoin(previewCacheDirOf(ctx, session.id), THUMBNAIL_DIR, name);
-  await ensureCached(target, (temp) => ctx.media.poster(segment.path, temp, 0, width));
+  await ensureCached(ctx, target, (temp) => ctx.media.poster(segment.path, temp, 0, width));
   const info = await stat(target);
   return { stream: createReadStream(target), sizeBytes: info.size, mimeType: 'image/jpeg' };
 }

@@ -1,7 +1,10 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { JobLease, JobLock } from '../ports/job-lock.js';
-import type { ManagerContext } from './context.js';
-import { cleanupOldSegments, cleanupOrphanedSessions, reconcileEgressStatus } from './maintenance.js';
+import type { ManagerContext } from '../runtime/context.js';
+import { reportError } from '../runtime/context.js';
+import { cleanupOrphanedSessions } from './orphan-cleanup.js';
+import { reconcileEgressStatus } from './reconcile.js';
+import { cleanupOldSegments } from './segment-cleanup.js';
 import { SegmentWatcher, type SegmentWatcherOptions } from './segment-watcher.js';
 
 /** One periodic maintenance job. */
@@ -211,7 +214,7 @@ export async function startLifecycle(
   const scheduler = new JobScheduler({
     jobLock: ctx.jobLock,
     runOnStart: options.runOnStart ?? true,
-    onError: (error) => ctx.events.emit('error', error),
+    onError: (error) => reportError(ctx, error, { operation: 'running a scheduled job' }),
     ...(options.onTick
       ? { onTick: (name: string, outcome: JobTickOutcome) => options.onTick?.(byName.get(name)!, outcome) }
       : {}),
