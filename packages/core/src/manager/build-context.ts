@@ -67,5 +67,6 @@ export function buildContext(
     clipSharer: hooks.clipSharer ?? null,
     clipFileRecords: hooks.clipFileRecords ?? null,
     previewUrl: hooks.previewUrl ?? null,
+    resolveParticipant: hooks.resolveParticipant ?? null,
   };
 }
