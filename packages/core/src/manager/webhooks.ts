@@ -123,13 +123,27 @@ export async function applyEgressState(
   return { applied: false, session };
 }
 
-let receiverCache: { key: string; secret: string; receiver: WebhookReceiver } | null = null;
+const receivers = new Map<string, WebhookReceiver>();
 
 function receiverFor(apiKey: string, apiSecret: string): WebhookReceiver {
-  if (receiverCache?.key !== apiKey || receiverCache.secret !== apiSecret) {
-    receiverCache = { key: apiKey, secret: apiSecret, receiver: new WebhookReceiver(apiKey, apiSecret) };
+  const id = `${apiKey}\u0000${apiSecret}`;
+  let receiver = receivers.get(id);
+  if (!receiver) {
+    if (receivers.size > 16) receivers.clear();
+    receiver = new WebhookReceiver(apiKey, apiSecret);
+    receivers.set(id, receiver);
   }
-  return receiverCache.receiver;
+  return receiver;
+}
+
+/** The `iss` claim (the signing key) of a JWT, read without verifying it. */
+function issuerOf(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof claims?.iss === 'string' ? claims.iss : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function invalid(message: string, cause?: unknown): ReplayBufferError {
@@ -159,16 +173,30 @@ export async function verifyWebhook(
     );
   }
   const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
-  const { apiKey, apiSecret } = ctx.config.livekit;
-  try {
-    const event = await receiverFor(apiKey, apiSecret).receive(body, authorization.trim());
-    return { event: event.event, egressInfo: event.egressInfo };
-  } catch (error) {
+  const token = authorization.trim();
+  const { apiKey, apiSecret, webhookKeys = [] } = ctx.config.livekit;
+  // The API pair, then the webhook pairs (livekit.yaml `webhook.api_key`, rotation): only
+  // pairs whose key signed this token are tried, so an unknown key is refused by name.
+  const issuer = issuerOf(token);
+  const pairs = [{ apiKey, apiSecret }, ...webhookKeys].filter((pair) => pair.apiKey === issuer);
+  if (issuer !== undefined && pairs.length === 0) {
     throw invalid(
-      `The webhook signature did not verify (${error instanceof Error ? error.message : String(error)}); pass the raw request body and the Authorization header unchanged`,
-      error,
+      `The webhook was signed with key "${issuer}", which is not configured; add it to livekit.webhookKeys (LIVEKIT_WEBHOOK_KEYS)`,
     );
   }
+  let failure: unknown = new Error('the token has no issuer');
+  for (const pair of pairs) {
+    try {
+      const event = await receiverFor(pair.apiKey, pair.apiSecret).receive(body, token);
+      return { event: event.event, egressInfo: event.egressInfo };
+    } catch (error) {
+      failure = error;
+    }
+  }
+  throw invalid(
+    `The webhook signature did not verify (${failure instanceof Error ? failure.message : String(failure)}); pass the raw request body and the Authorization header unchanged`,
+    failure,
+  );
 }
 
 /** The session directory LiveKit was told to write into (`<root>/<sessionDir>/<prefix>`). */
