@@ -41,9 +41,12 @@ export interface Executor {
 function tablesInTheWay(found: string[]): ReplayBufferError {
   return new ReplayBufferError(
     ReplayErrorCode.CONFIG_INVALID,
-    `the database already has table(s) ${found.map((t) => `"${t}"`).join(', ')} that livekit-replay did not create; ` +
+    `the database already has table(s) ${[...found]
+      .sort()
+      .map((t) => `"${t}"`)
+      .join(', ')} that livekit-replay did not create; ` +
       'nothing was changed. Give our models other table names (migrate({ tables }) / --tables, and the same @@map in your schema)',
-    { details: { tables: found } },
+    { details: { tables: [...found].sort() } },
   );
 }
 

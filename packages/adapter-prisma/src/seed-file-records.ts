@@ -2,12 +2,19 @@ import { type ClipRecord, ReplayBufferError, ReplayErrorCode, toFileRecord } fro
 
 /**
  * The part of a Prisma model delegate these records use: your `prisma.file` (any model with
- * the seed's `File` fields).
+ * the seed's `File` fields). Typed loosely so that any generated delegate fits.
  */
 export interface FileModelDelegate {
-  upsert(args: { where: { id: string }; create: object; update: object }): Promise<unknown>;
-  deleteMany(args: { where: object }): Promise<unknown>;
-  updateMany(args: { where: object; data: object }): Promise<unknown>;
+  upsert(args: never): PromiseLike<unknown>;
+  deleteMany(args: never): PromiseLike<unknown>;
+  updateMany(args: never): PromiseLike<unknown>;
+}
+
+/** How this module calls the delegate. */
+interface FileWrites {
+  upsert(args: { where: { id: string }; create: object; update: object }): PromiseLike<unknown>;
+  deleteMany(args: { where: object }): PromiseLike<unknown>;
+  updateMany(args: { where: object; data: object }): PromiseLike<unknown>;
 }
 
 /**
@@ -53,10 +60,9 @@ export function createSeedFileRecords(
   target: FileModelDelegate | { file: FileModelDelegate },
   options: SeedFileRecordsOptions = {},
 ): SeedFileRecords {
-  const files =
-    typeof (target as FileModelDelegate).upsert === 'function'
-      ? (target as FileModelDelegate)
-      : (target as { file: FileModelDelegate }).file;
+  const files = (typeof (target as FileModelDelegate).upsert === 'function'
+    ? target
+    : (target as { file: FileModelDelegate }).file) as unknown as FileWrites;
   if (!files || typeof files.upsert !== 'function' || typeof files.deleteMany !== 'function') {
     throw new ReplayBufferError(
       ReplayErrorCode.CONFIG_INVALID,

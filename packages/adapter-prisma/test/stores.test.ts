@@ -1,4 +1,4 @@
-import { newClipRecord, newSessionInput } from '@livekit-replay/testing/contracts';
+import { newSessionInput } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores } from '../src/index.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
