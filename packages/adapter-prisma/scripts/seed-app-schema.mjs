@@ -68,7 +68,7 @@ enum StorageType {
 export function seedAppSchema(fragmentFile, provider, output) {
   const text = readFileSync(fragmentFile, 'utf8');
   const fragment = text.slice(text.indexOf('// ---- livekit-replay fragment starts ----'));
-  const mapped = fragment.replace(/^model (\w+) \{([\s\S]*?)^\}/gm, (block, name, body) => {
+  const mapped = fragment.replace(/^model (\w+) \{([\s\S]*?)^\}/gm, (_block, name, body) => {
     const table = SEED_APP_TABLES[name];
     if (!table) throw new Error(`seed-app schema: no table name for model ${name}`);
     return `model ${name} {${body}\n  @@map("${table}")\n}`;
