@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createClient as createLibsqlClient } from '@libsql/client';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli.js';
 import { openPostgresClient, openSqliteClient } from '../src/client.js';
 import type { DatabaseProvider } from '../src/connection.js';
 import { defaultMigrationsDir, loadMigrations, migrate, splitStatements } from '../src/migrate.js';
@@ -268,5 +269,52 @@ describe('migrate: configuration errors', () => {
     await expect(
       migrate({ url: 'postgresql://postgres@127.0.0.1:5432/test?schema=a";drop', provider: 'postgresql' }),
     ).rejects.toMatchObject({ code: 'CONFIG_INVALID' });
+  });
+});
+
+describe('CLI: livekit-replay-prisma sql', () => {
+  const run = async (args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main(
+      args,
+      (line) => out.push(line),
+      (line) => err.push(line),
+    );
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+
+  it('prints the migrations with the table names and foreign keys asked for', async () => {
+    const printed = await run([
+      'sql',
+      '--provider',
+      'postgresql',
+      '--tables',
+      'EgressSession=replay_sessions',
+      '--foreign-keys',
+      'users=app_users.uid',
+    ]);
+    expect(printed.code).toBe(0);
+    expect(printed.out).toContain('CREATE TABLE "replay_sessions"');
+    expect(printed.out).toContain(
+      'CREATE UNIQUE INDEX "replay_sessions_one_live_per_user" ON "replay_sessions"',
+    );
+    expect(printed.out).toContain(
+      'ALTER TABLE "replay_sessions" ADD CONSTRAINT "replay_sessions_userId_fkey" FOREIGN KEY ("userId") REFERENCES "app_users" ("uid") ON DELETE CASCADE',
+    );
+    expect(printed.out).not.toContain('"EgressSession"');
+    const only = await run(['sql', '--provider', 'sqlite', '--only', '0002_race_safety']);
+    expect(only.out).toMatch(/^-- livekit-replay 0002_race_safety\n/);
+    expect(only.out).not.toContain('CREATE TABLE');
+  });
+
+  it('refuses usage mistakes (2) and unsafe names (1, CONFIG_INVALID)', async () => {
+    expect((await run(['sql'])).code).toBe(2);
+    expect((await run(['sql', '--provider', 'sqlite', '--only', '0009_nope'])).code).toBe(2);
+    expect((await run(['sql', '--provider', 'sqlite', '--tables', 'EgressSession'])).code).toBe(2);
+    const unsafe = await run(['sql', '--provider', 'sqlite', '--tables', 'EgressSession=a"b']);
+    expect(unsafe).toMatchObject({ code: 1, err: expect.stringContaining('CONFIG_INVALID') });
+    const unknown = await run(['sql', '--provider', 'sqlite', '--foreign-keys', 'teams=Team']);
+    expect(unknown).toMatchObject({ code: 1, err: expect.stringContaining('unknown target "teams"') });
   });
 });
