@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { newClipRecord, newSessionInput } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores, createSeedFileRecords, migrate, type PrismaStores } from '../src/index.js';
@@ -14,6 +15,16 @@ import {
 const ALL = ['0001_init', '0002_race_safety'];
 const FOREIGN_KEYS = { users: 'User', communities: 'Community', channels: 'Channel' };
 const MB = 1_000_000;
+
+/** The SQL the migration guide gives for copying the seed's clips (step 5), read from the guide. */
+function guideCopySql(): string {
+  const guide = readFileSync(new URL('../../../docs/migration-guide.md', import.meta.url), 'utf8');
+  const block = [...guide.matchAll(/```sql\n([\s\S]*?)```/g)].find((m) =>
+    m[1]!.includes('INSERT INTO "replay_clips"'),
+  );
+  if (!block) throw new Error('docs/migration-guide.md has no INSERT INTO "replay_clips" block');
+  return block[1]!.replace(/^ {3}/gm, '');
+}
 
 // An existing app shaped like the seed (its User, Community, Channel, File tables with rows, its
 // enums, and its own EgressSession/ReplayClip tables): our migrations go in beside it, renamed,
@@ -83,6 +94,28 @@ for (const provider of ['postgresql', 'sqlite'] as const) {
         status: 'stopped',
       });
     });
+
+    // The guide's SQL is PostgreSQL's (the seed runs on PostgreSQL).
+    if (provider === 'postgresql') {
+      it("the migration guide's SQL copies the seed's own clips into ours", async () => {
+        await app.exec(guideCopySql());
+        const copied = await stores.clips.get('old_clip');
+        expect(copied).toMatchObject({
+          ownerId: 'user_bob',
+          channelId: SEED_CHANNEL,
+          communityId: SEED_COMMUNITY,
+          durationSeconds: 60,
+          sizeBytes: 99_999,
+          sha256: 'def',
+          visibility: 'private',
+          storageKey: 'clips/old_clip.mp4',
+        });
+        expect(copied!.actualEnd.getTime() - copied!.actualStart.getTime()).toBe(60_000);
+        expect((await stores.clips.listByOwner('user_bob')).items.map((clip) => clip.id)).toEqual([
+          'old_clip',
+        ]);
+      });
+    }
 
     it("writes the clip's file record into the app's File table (seed shape) and removes it with the clip", async () => {
       const files = createSeedFileRecords(client);
