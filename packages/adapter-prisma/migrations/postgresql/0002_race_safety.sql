@@ -3,7 +3,7 @@
 -- If you create the tables with `prisma migrate` (the fragment), add this file as a migration
 -- of your own: `npx livekit-replay-prisma sql --provider postgresql --only 0002_race_safety`
 -- prints it with your table names. Review later `prisma migrate dev` proposals: Prisma does not
--- know these objects and may offer to drop the index (keep it; start-up refuses without it).
+-- know these objects and may offer to drop the index: keep it (start-up refuses without it).
 
 -- One live replay buffer per user, enforced by the database across every app instance.
 CREATE UNIQUE INDEX "EgressSession_one_live_per_user" ON "EgressSession"("userId") WHERE "status" IN ('starting', 'active');

@@ -104,8 +104,14 @@ export interface SeedAppDatabase {
   query(sql: string, params?: unknown[]): Promise<Record<string, unknown>[]>;
   /** Runs a script of several statements (a migration file), as `prisma migrate deploy` would. */
   exec(sql: string): Promise<void>;
-  /** The app's tables: structure (columns, indexes, constraints, enums) and every row. */
-  dump(): Promise<string>;
+  /** Tables' structure (columns, indexes, constraints, enums) and, unless `rows: false`, every row. */
+  dump(tables?: readonly string[], options?: { rows?: boolean }): Promise<string>;
+  /** The DDL of the app's tables (its own first Prisma migration). */
+  ddl: string;
+  /** The app's rows (INSERTs), for a database created with `{ empty: true }`. */
+  rows: string;
+  /** A driver adapter factory on this database (what the app's Prisma config would use). */
+  adapterFactory(): PrismaPg | PrismaLibSql;
   /** The seed-like app's own Prisma client (its File model + our fragment, renamed tables). */
   openClient(): SeedAppClient;
   drop(): Promise<void>;
@@ -128,19 +134,24 @@ UNION ALL SELECT 'enum', t.typname || '.' || e.enumlabel || '.' || e.enumsortord
   WHERE t.typnamespace = current_schema()::regnamespace
 ORDER BY 1, 2`;
 
-async function dumpWith(provider: DatabaseProvider, query: SeedAppDatabase['query']): Promise<string> {
+async function dumpWith(
+  provider: DatabaseProvider,
+  query: SeedAppDatabase['query'],
+  tables: readonly string[] = APP_TABLES,
+  options: { rows?: boolean } = {},
+): Promise<string> {
   const lines: string[] = [];
   if (provider === 'postgresql') {
-    for (const row of await query(POSTGRES_STRUCTURE, [APP_TABLES])) lines.push(`${row.kind}: ${row.item}`);
+    for (const row of await query(POSTGRES_STRUCTURE, [tables])) lines.push(`${row.kind}: ${row.item}`);
   } else {
-    const names = APP_TABLES.map((t) => `'${t}'`).join(', ');
+    const names = tables.map((t) => `'${t}'`).join(', ');
     for (const row of await query(
       `SELECT type, name, sql FROM sqlite_master WHERE tbl_name IN (${names}) ORDER BY type, name`,
     )) {
       lines.push(`${row.type} ${row.name}: ${row.sql}`);
     }
   }
-  for (const table of APP_TABLES) {
+  for (const table of options.rows === false ? [] : tables) {
     for (const row of await query(`SELECT * FROM "${table}" ORDER BY "id"`)) {
       lines.push(`${table}: ${JSON.stringify(row)}`);
     }
@@ -148,8 +159,14 @@ async function dumpWith(provider: DatabaseProvider, query: SeedAppDatabase['quer
   return lines.join('\n');
 }
 
-/** A fresh PostgreSQL schema or SQLite file holding the seed-like app's tables and rows. */
-export async function createSeedAppDatabase(provider: DatabaseProvider): Promise<SeedAppDatabase> {
+/**
+ * A fresh PostgreSQL schema or SQLite file holding the seed-like app's tables and rows, or
+ * nothing yet with `{ empty: true }` (the test then creates them through Prisma Migrate).
+ */
+export async function createSeedAppDatabase(
+  provider: DatabaseProvider,
+  options: { empty?: boolean } = {},
+): Promise<SeedAppDatabase> {
   const clients: SeedAppClient[] = [];
   const disconnect = () => Promise.all(clients.map((client) => client.$disconnect().catch(() => {})));
   if (provider === 'postgresql') {
@@ -162,15 +179,22 @@ export async function createSeedAppDatabase(provider: DatabaseProvider): Promise
     });
     const query: SeedAppDatabase['query'] = async (sql, params = []) => (await pool.query(sql, params)).rows;
     await pool.query(`CREATE SCHEMA "${schema}"`);
-    for (const statement of splitSql(POSTGRES_DDL + ROWS)) await query(statement);
+    if (!options.empty) for (const statement of splitSql(POSTGRES_DDL + ROWS)) await query(statement);
     return {
       provider,
       url: withSchema(POSTGRES_URL, schema),
+      ddl: POSTGRES_DDL,
+      rows: ROWS,
       query,
       exec: async (sql) => {
         await pool.query(sql);
       },
-      dump: () => dumpWith(provider, query),
+      dump: (tables, options) => dumpWith(provider, query, tables, options),
+      adapterFactory: () =>
+        new PrismaPg(
+          { connectionString: POSTGRES_URL, options: `-c search_path="${schema}"`, max: 4 },
+          { schema },
+        ),
       openClient() {
         const adapter = new PrismaPg(
           { connectionString: POSTGRES_URL, options: `-c search_path="${schema}"`, max: 4 },
@@ -197,13 +221,16 @@ export async function createSeedAppDatabase(provider: DatabaseProvider): Promise
     (
       await raw.execute({ sql: sql.replace(/\$(\d+)/g, '?$1'), args: params as (string | number | null)[] })
     ).rows.map((row) => ({ ...row }));
-  await raw.executeMultiple(SQLITE_DDL + ROWS);
+  if (!options.empty) await raw.executeMultiple(SQLITE_DDL + ROWS);
   return {
     provider,
     url,
+    ddl: SQLITE_DDL,
+    rows: ROWS,
     query,
     exec: (sql) => raw.executeMultiple(sql),
-    dump: () => dumpWith(provider, query),
+    dump: (tables, options) => dumpWith(provider, query, tables, options),
+    adapterFactory: () => new PrismaLibSql({ url }),
     openClient() {
       const client = new SeedSqliteClient({ adapter: new PrismaLibSql({ url }) });
       clients.push(client as unknown as SeedAppClient);
