@@ -6,14 +6,28 @@
 // without it, so point it at a no-op when none is configured (it may not be downloadable).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { seedAppSchema } from './seed-app-schema.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const require = createRequire(import.meta.url);
 const cli = require.resolve('prisma/build/index.js');
-const schemas = ['prisma/schema.prisma', 'prisma/sqlite/schema.prisma'];
+// The package's own clients, then the tests' client of a seed-like app (its File model plus the
+// fragment with every table renamed), one per database.
+mkdirSync(`${root}test/generated`, { recursive: true });
+for (const provider of ['postgresql', 'sqlite']) {
+  const schema = seedAppSchema(`${root}prisma/schema.prisma`, provider, `./seed-app-${provider}`);
+  const file = `${root}test/generated/seed-app-${provider}.prisma`;
+  if (!existsSync(file) || readFileSync(file, 'utf8') !== schema) writeFileSync(file, schema);
+}
+const schemas = [
+  'prisma/schema.prisma',
+  'prisma/sqlite/schema.prisma',
+  'test/generated/seed-app-postgresql.prisma',
+  'test/generated/seed-app-sqlite.prisma',
+];
 const stampFile = `${root}src/generated/.stamp`;
 
 const hash = createHash('sha256');
@@ -25,7 +39,9 @@ const fresh =
   existsSync(stampFile) &&
   readFileSync(stampFile, 'utf8') === stamp &&
   existsSync(`${root}src/generated/postgresql/client.ts`) &&
-  existsSync(`${root}src/generated/sqlite/client.ts`);
+  existsSync(`${root}src/generated/sqlite/client.ts`) &&
+  existsSync(`${root}test/generated/seed-app-postgresql/client.ts`) &&
+  existsSync(`${root}test/generated/seed-app-sqlite/client.ts`);
 if (process.argv.includes('--if-stale') && fresh) process.exit(0);
 
 const env = { ...process.env, PRISMA_HIDE_UPDATE_MESSAGE: '1', CHECKPOINT_DISABLE: '1' };

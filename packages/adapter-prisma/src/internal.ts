@@ -2,6 +2,7 @@ import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import { assertExternalId, type SessionStatus } from '@livekit-replay/core/adapter';
 import type { DatabaseProvider } from './connection.js';
 import type { Prisma, PrismaClient } from './generated/postgresql/client.js';
+import type { ReplayModel, ResolvedTables } from './tables.js';
 
 /**
  * The stores are written against this package's generated client; at run time they get the
@@ -16,8 +17,10 @@ export interface StoreContext {
   provider: DatabaseProvider;
   now: () => Date;
   transaction: { maxWait: number; timeout: number };
-  /** Write a `File` row (resourceType REPLAY_CLIP) beside each clip. */
-  clipFiles: boolean;
+  /** The database's names for the fragment's models (read from the client's `@@map`). */
+  tables: ResolvedTables;
+  /** Resolves once the schema check passed (run before the first query; see schema-check.ts). */
+  ready: () => Promise<void>;
 }
 
 export const db = (ctx: StoreContext): Client => ctx.prisma as Client;
@@ -46,11 +49,13 @@ export async function lock(ctx: StoreContext, tx: Tx, namespace: number, key: st
  */
 export async function transaction<T>(
   ctx: StoreContext,
-  table: string,
+  model: ReplayModel,
   fn: (tx: Tx) => Promise<T>,
 ): Promise<T> {
   return db(ctx).$transaction(async (tx) => {
-    if (ctx.provider === 'sqlite') await tx.$executeRawUnsafe(`DELETE FROM "${table}" WHERE 1 = 0`);
+    // The table name is a checked identifier (tables.ts), never user input.
+    if (ctx.provider === 'sqlite')
+      await tx.$executeRawUnsafe(`DELETE FROM "${ctx.tables[model]}" WHERE 1 = 0`);
     return fn(tx);
   }, ctx.transaction);
 }
@@ -140,10 +145,16 @@ function lastLine(message: string): string {
 const MAX_ATTEMPTS = 40;
 
 /**
- * Runs a store call: retries it (with jittered back-off, never blocking the event loop) while
- * the database reports a conflict that wrote nothing, then normalises what it threw.
+ * Runs a store call: first makes sure the schema check passed, then retries the call (with
+ * jittered back-off, never blocking the event loop) while the database reports a conflict that
+ * wrote nothing, and normalises what it threw.
  */
-export async function guard<T>(operation: string, fn: () => Promise<T>): Promise<T> {
+export async function guard<T>(ctx: StoreContext, operation: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    await ctx.ready();
+  } catch (error) {
+    throw toStoreError(error, 'checking the livekit-replay tables');
+  }
   for (let attempt = 1; ; attempt++) {
     try {
       return await fn();

@@ -2,13 +2,24 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createClient as createLibsqlClient } from '@libsql/client';
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
-import pg from 'pg';
-import { type DatabaseProvider, parsePostgresUrl, providerFromUrl, searchPathOption } from './connection.js';
+import { type DatabaseProvider, providerFromUrl } from './connection.js';
+import {
+  type AppliedRow,
+  type Executor,
+  postgresExecutor,
+  prismaExecutor,
+  sqliteExecutor,
+} from './migration-executors.js';
+import {
+  type AppForeignKeys,
+  addForeignKeys,
+  type ReplayTableNames,
+  renameIdentifiers,
+  resolveTables,
+} from './tables.js';
 
-/** The table that records applied migrations (name, checksum, applied_at). */
-export const MIGRATIONS_TABLE = '_livekit_replay_migrations';
+export { MIGRATIONS_TABLE, splitStatements } from './migration-executors.js';
 
 export interface Migration {
   /** File name without `.sql`, e.g. `0001_init`. Applied in name order. */
@@ -47,7 +58,23 @@ export interface MigrateOptions {
   /** Folder with `*.sql` files; defaults to this package's `migrations/<provider>`. */
   migrationsDir?: string;
   log?: (line: string) => void;
+  /**
+   * Table names for the fragment's models (what `@@map` says in your schema), e.g.
+   * `{ EgressSession: 'replay_sessions' }`. Decided once: the recorded checksums cover them.
+   */
+  tables?: ReplayTableNames;
+  /** Foreign keys to your `User`, `Community`, `Channel` tables, created with the tables. */
+  foreignKeys?: AppForeignKeys;
 }
+
+/** What shapes the SQL of our migrations: the table names and the foreign keys. */
+export interface RenderOptions {
+  tables?: ReplayTableNames;
+  foreignKeys?: AppForeignKeys;
+}
+
+/** The migration that creates the tables: refused when one of its tables already exists. */
+const INIT = '0001_init';
 
 export interface MigrateResult {
   provider: DatabaseProvider;
@@ -86,179 +113,27 @@ export async function loadMigrations(provider: DatabaseProvider, dir?: string): 
 }
 
 /**
- * Splits a migration into statements for drivers that run one statement at a time. Our
- * migrations end every statement with `;` at the end of a line and put no `;` inside strings.
+ * Our migrations as they run on this database: table names replaced, foreign keys added to
+ * `0001_init`, checksums taken of the result (so changing the names or keys later is refused).
  */
-export function splitStatements(sql: string): string[] {
-  const withoutComments = sql
-    .split('\n')
-    .filter((line) => !line.trimStart().startsWith('--'))
-    .join('\n');
-  return withoutComments
-    .split(/;\s*$/m)
-    .map((statement) => statement.trim())
-    .filter((statement) => statement.length > 0);
-}
-
-interface AppliedRow {
-  name: string;
-  checksum: string;
-}
-
-interface Executor {
-  ensureTable(): Promise<void>;
-  listApplied(): Promise<AppliedRow[]>;
-  /** Applies inside one transaction unless another runner recorded it first (returns its row). */
-  apply(migration: Migration): Promise<AppliedRow | null>;
-  close(): Promise<void>;
-}
-
-const createTableSql = (provider: DatabaseProvider) =>
-  provider === 'postgresql'
-    ? `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" ("name" TEXT PRIMARY KEY, "checksum" TEXT NOT NULL, "applied_at" TIMESTAMPTZ NOT NULL DEFAULT now())`
-    : `CREATE TABLE IF NOT EXISTS "${MIGRATIONS_TABLE}" ("name" TEXT PRIMARY KEY, "checksum" TEXT NOT NULL, "applied_at" TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')))`;
-
-// One runner at a time per database schema (the key includes current_schema()).
-const PG_LOCK = `SELECT pg_advisory_xact_lock(hashtext('livekit-replay:migrations:' || current_schema()))`;
-
-async function postgresExecutor(url: string): Promise<Executor> {
-  const { connectionString, schema } = parsePostgresUrl(url);
-  const searchPath = searchPathOption(schema);
-  const client = new pg.Client({ connectionString, ...(searchPath ? { options: searchPath } : {}) });
-  await client.connect();
-  const inTransaction = async <T>(fn: () => Promise<T>): Promise<T> => {
-    await client.query('BEGIN');
-    try {
-      await client.query(PG_LOCK);
-      const result = await fn();
-      await client.query('COMMIT');
-      return result;
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw error;
-    }
-  };
-  try {
-    // Parallel runners would race on CREATE SCHEMA IF NOT EXISTS: serialise it.
-    if (schema) {
-      await client.query('BEGIN');
-      await client.query(`SELECT pg_advisory_xact_lock(hashtext('livekit-replay:schema:' || $1::text))`, [
-        schema,
-      ]);
-      await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
-      await client.query('COMMIT');
-    }
-  } catch (error) {
-    await client.end().catch(() => {});
-    throw error;
-  }
-  return {
-    ensureTable: () => inTransaction(() => client.query(createTableSql('postgresql')).then(() => {})),
-    listApplied: async () =>
-      (await client.query<AppliedRow>(`SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`))
-        .rows,
-    apply: (migration) =>
-      inTransaction(async () => {
-        const existing = await client.query<AppliedRow>(
-          `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" WHERE "name" = $1`,
-          [migration.name],
-        );
-        if (existing.rows[0]) return existing.rows[0];
-        // No parameters: node-postgres sends a simple query, which may hold many statements.
-        await client.query(migration.sql);
-        await client.query(`INSERT INTO "${MIGRATIONS_TABLE}" ("name", "checksum") VALUES ($1, $2)`, [
-          migration.name,
-          migration.checksum,
-        ]);
-        return null;
-      }),
-    close: () => client.end(),
-  };
-}
-
-function sqliteExecutor(url: string, authToken: string | undefined): Executor {
-  const client = createLibsqlClient({ url, ...(authToken ? { authToken } : {}) });
-  return {
-    ensureTable: async () => {
-      // WAL (kept in the file): readers never block a commit, so app instances sharing the
-      // file see SQLITE_BUSY only when two write at once, and the stores retry that.
-      await client.execute('PRAGMA journal_mode = WAL').catch(() => {});
-      await client.execute(createTableSql('sqlite'));
-    },
-    listApplied: async () =>
-      (await client.execute(`SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`)).rows.map(
-        (row) => ({ name: String(row.name), checksum: String(row.checksum) }),
-      ),
-    apply: async (migration) => {
-      // 'write' starts with BEGIN IMMEDIATE: a second runner waits instead of interleaving.
-      const tx = await client.transaction('write');
-      try {
-        const existing = await tx.execute({
-          sql: `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" WHERE "name" = ?`,
-          args: [migration.name],
-        });
-        const row = existing.rows[0];
-        if (row) {
-          await tx.rollback();
-          return { name: String(row.name), checksum: String(row.checksum) };
-        }
-        await tx.executeMultiple(migration.sql);
-        await tx.execute({
-          sql: `INSERT INTO "${MIGRATIONS_TABLE}" ("name", "checksum") VALUES (?, ?)`,
-          args: [migration.name, migration.checksum],
-        });
-        await tx.commit();
-        return null;
-      } finally {
-        tx.close();
-      }
-    },
-    close: async () => client.close(),
-  };
-}
-
-function prismaExecutor(prisma: MigrationPrismaClient, provider: DatabaseProvider): Executor {
-  const param = (n: number) => (provider === 'postgresql' ? `$${n}` : '?');
-  const txOptions = { maxWait: 10_000, timeout: 120_000 };
-  return {
-    ensureTable: () =>
-      prisma.$transaction(async (tx) => {
-        if (provider === 'postgresql') await tx.$executeRawUnsafe(PG_LOCK);
-        await tx.$executeRawUnsafe(createTableSql(provider));
-      }, txOptions),
-    listApplied: () =>
-      prisma.$transaction(
-        (tx) =>
-          tx.$queryRawUnsafe<AppliedRow[]>(
-            `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" ORDER BY "name"`,
-          ),
-        txOptions,
-      ),
-    apply: (migration) =>
-      prisma.$transaction(async (tx) => {
-        if (provider === 'postgresql') await tx.$executeRawUnsafe(PG_LOCK);
-        const existing = await tx.$queryRawUnsafe<AppliedRow[]>(
-          `SELECT "name", "checksum" FROM "${MIGRATIONS_TABLE}" WHERE "name" = ${param(1)}`,
-          migration.name,
-        );
-        if (existing[0]) return existing[0];
-        for (const statement of splitStatements(migration.sql)) await tx.$executeRawUnsafe(statement);
-        await tx.$executeRawUnsafe(
-          `INSERT INTO "${MIGRATIONS_TABLE}" ("name", "checksum") VALUES (${param(1)}, ${param(2)})`,
-          migration.name,
-          migration.checksum,
-        );
-        return null;
-      }, txOptions),
-    close: async () => {},
-  };
+export function renderMigrations(
+  migrations: Migration[],
+  provider: DatabaseProvider,
+  options: RenderOptions = {},
+): Migration[] {
+  const tables = resolveTables(options.tables);
+  return migrations.map((migration) => {
+    let sql = renameIdentifiers(migration.sql, tables);
+    if (migration.name === INIT) sql = addForeignKeys(sql, provider, tables, options.foreignKeys);
+    return { ...migration, sql, checksum: migrationChecksum(sql) };
+  });
 }
 
 function checksumMismatch(name: string): ReplayBufferError {
   return new ReplayBufferError(
     ReplayErrorCode.CONFIG_INVALID,
-    `migration ${name} was applied with a different checksum: its file changed after it ran. ` +
-      'Restore the original file; put schema changes in a new migration.',
+    `migration ${name} was applied with a different checksum: its file, or the table names or foreign keys ` +
+      'it was rendered with, changed after it ran. Restore them; put schema changes in a new migration.',
     { details: { migration: name } },
   );
 }
@@ -283,7 +158,12 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
       'migrate needs a database: pass { url }, { prisma } or set DATABASE_URL',
     );
   }
-  const migrations = await loadMigrations(provider, options.migrationsDir);
+  const migrations = renderMigrations(
+    await loadMigrations(provider, options.migrationsDir),
+    provider,
+    options,
+  );
+  const ourTables = Object.values(resolveTables(options.tables));
   const log = options.log ?? (() => {});
   let executor: Executor;
   try {
@@ -319,8 +199,9 @@ export async function migrate(options: MigrateOptions = {}): Promise<MigrateResu
       }
       let raced: AppliedRow | null;
       try {
-        raced = await executor.apply(migration);
+        raced = await executor.apply(migration, migration.name === INIT ? ourTables : []);
       } catch (cause) {
+        if (cause instanceof ReplayBufferError) throw cause;
         throw storageError(`migration ${migration.name} failed and was rolled back`, cause);
       }
       if (raced) {

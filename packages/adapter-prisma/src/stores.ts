@@ -1,10 +1,18 @@
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import type { DatabaseProvider } from './connection.js';
 import type { StoreContext } from './internal.js';
+import { assertReplaySchema } from './schema-check.js';
 import { PrismaClipStore } from './stores/clip-store.js';
 import { PrismaCommunityConfigStore } from './stores/community-config-store.js';
 import { PrismaQuotaLedger } from './stores/quota-ledger.js';
 import { PrismaSessionStore } from './stores/session-store.js';
+import {
+  assertIdentifier,
+  REPLAY_MODELS,
+  type ReplayTableNames,
+  type ResolvedTables,
+  resolveTables,
+} from './tables.js';
 
 /**
  * What `createPrismaStores` needs from a PrismaClient: the delegates of the models in the
@@ -17,10 +25,9 @@ export interface ReplayPrismaClient {
   communityReplayConfig: object;
   userReplayQuota: object;
   replayQuotaReservation: object;
-  /** Needed when `clipFiles` is on (the default). */
-  file?: object;
   $transaction: unknown;
   $executeRawUnsafe: unknown;
+  $queryRawUnsafe?: unknown;
 }
 
 export interface PrismaStoresOptions {
@@ -31,10 +38,16 @@ export interface PrismaStoresOptions {
   /** Interactive transaction limits in ms (defaults: maxWait 10 000, timeout 20 000). */
   transaction?: { maxWait?: number; timeout?: number };
   /**
-   * Also write a File row (resourceType REPLAY_CLIP, same id as the clip) for each clip and
-   * delete it with the clip. Default true; turn off when your schema has no File model.
+   * Table names of the fragment's models. Normally read from the client (your `@@map`s); set
+   * them when a client extension hides them. A name that contradicts the client is refused.
    */
-  clipFiles?: boolean;
+  tables?: ReplayTableNames;
+  /**
+   * PostgreSQL schema holding the tables, for the start-up check's raw queries (default: the
+   * connection's search_path). Set it when your PrismaPg adapter has `{ schema }` but the
+   * search_path does not include it.
+   */
+  schema?: string;
 }
 
 export interface PrismaStores {
@@ -42,15 +55,16 @@ export interface PrismaStores {
   clips: PrismaClipStore;
   quotas: PrismaQuotaLedger;
   communities: PrismaCommunityConfigStore;
+  /**
+   * Checks the database once (tables and the race-safety objects of 0002_race_safety) and
+   * resolves, or rejects with CONFIG_INVALID naming the migration to apply. Every store call
+   * waits for it too, so the stores never run without those objects; await it at start-up
+   * to fail fast.
+   */
+  ready(): Promise<void>;
 }
 
-const MODELS = [
-  'egressSession',
-  'replayClip',
-  'communityReplayConfig',
-  'userReplayQuota',
-  'replayQuotaReservation',
-];
+const DELEGATES = REPLAY_MODELS.map((model) => `${model[0]!.toLowerCase()}${model.slice(1)}`);
 
 /**
  * The SessionStore, ClipStore, QuotaLedger and CommunityConfigStore on one PrismaClient
@@ -61,21 +75,38 @@ export function createPrismaStores(
   prisma: ReplayPrismaClient,
   options: PrismaStoresOptions = {},
 ): PrismaStores {
-  const clipFiles = options.clipFiles ?? true;
   const client = prisma as unknown as Record<string, unknown>;
-  const missing = [...MODELS, ...(clipFiles ? ['file'] : [])].filter(
-    (model) => typeof client[model] !== 'object' || client[model] === null,
-  );
+  const missing = DELEGATES.filter((model) => typeof client[model] !== 'object' || client[model] === null);
   if (missing.length > 0) {
     throw new ReplayBufferError(
       ReplayErrorCode.CONFIG_INVALID,
       `the Prisma client has no ${missing.join(', ')} model(s): copy the livekit-replay schema fragment ` +
-        '(@livekit-replay/adapter-prisma/prisma/schema.prisma) into your schema and run prisma generate' +
-        (missing.includes('file') ? ', or pass { clipFiles: false }' : ''),
+        '(@livekit-replay/adapter-prisma/prisma/schema.prisma) into your schema and run prisma generate',
       { details: { missing } },
     );
   }
   const provider = options.provider ?? detectProvider(client);
+  const tables = tablesOf(client, options.tables);
+  const schema = options.schema === undefined ? undefined : assertIdentifier(options.schema, 'schema');
+  let checked: Promise<void> | null = null;
+  const ready = (): Promise<void> => {
+    // Shared by concurrent callers; forgotten on failure, so a migration applied meanwhile
+    // (or a database that comes back) is seen by the next call.
+    checked ??= assertReplaySchema(
+      (sql, ...values) =>
+        (client.$queryRawUnsafe as (sql: string, ...v: unknown[]) => Promise<Array<Record<string, unknown>>>)(
+          sql,
+          ...values,
+        ),
+      provider,
+      tables,
+      schema,
+    ).catch((error: unknown) => {
+      checked = null;
+      throw error;
+    });
+    return checked;
+  };
   const ctx: StoreContext = {
     prisma,
     provider,
@@ -84,14 +115,40 @@ export function createPrismaStores(
       maxWait: options.transaction?.maxWait ?? 10_000,
       timeout: options.transaction?.timeout ?? 20_000,
     },
-    clipFiles,
+    tables,
+    ready,
   };
   return {
     sessions: new PrismaSessionStore(ctx),
     clips: new PrismaClipStore(ctx),
     quotas: new PrismaQuotaLedger(ctx),
     communities: new PrismaCommunityConfigStore(ctx),
+    ready,
   };
+}
+
+/** The table names in the client's data model (its `@@map`s), checked against the option. */
+function tablesOf(client: Record<string, unknown>, configured: ReplayTableNames | undefined): ResolvedTables {
+  const models = (
+    client._runtimeDataModel as { models?: Record<string, { dbName?: string | null }> } | undefined
+  )?.models;
+  if (!models) return resolveTables(configured);
+  const fromClient: ReplayTableNames = {};
+  for (const model of REPLAY_MODELS) fromClient[model] = models[model]?.dbName ?? model;
+  const resolved = resolveTables(fromClient);
+  if (configured) {
+    const expected = resolveTables(configured);
+    const wrong = REPLAY_MODELS.filter((model) => model in configured && expected[model] !== resolved[model]);
+    if (wrong.length > 0) {
+      throw new ReplayBufferError(
+        ReplayErrorCode.CONFIG_INVALID,
+        `tables: ${wrong.map((m) => `${m} is "${resolved[m]}" in the Prisma client, not "${expected[m]}"`).join('; ')}; ` +
+          'make the @@map in your schema and the tables option agree (or leave the option out)',
+        { details: { models: wrong } },
+      );
+    }
+  }
+  return resolved;
 }
 
 function detectProvider(client: Record<string, unknown>): DatabaseProvider {

@@ -1,6 +1,10 @@
 import { newClipRecord, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores, type PrismaStores } from '../src/index.js';
+import type { StoreContext } from '../src/internal.js';
+import { PrismaQuotaLedger } from '../src/stores/quota-ledger.js';
+import { PrismaSessionStore } from '../src/stores/session-store.js';
+import { resolveTables } from '../src/tables.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
 
 const MB = 1_000_000;
@@ -125,19 +129,28 @@ for (const { name, create } of DATABASES) {
   });
 }
 
-// The database's own guarantees, with the advisory locks out of the way: stores told the
-// client is "sqlite" skip pg_advisory_xact_lock (their write-lock statement is a no-op DELETE
-// that PostgreSQL accepts without locking). Only the partial unique index and the
+// The database's own guarantees, with the advisory locks out of the way: stores whose context
+// says the client is "sqlite" skip pg_advisory_xact_lock (their write-lock statement is a no-op
+// DELETE that PostgreSQL accepts without locking). Only the partial unique index and the
 // compare-and-set updates are left to keep the invariants.
 describe('PostgreSQL invariants without the advisory locks', () => {
   let database: TestDatabase;
-  let unlocked: PrismaStores[];
+  let unlocked: Array<{ sessions: PrismaSessionStore; quotas: PrismaQuotaLedger }>;
 
   beforeAll(async () => {
     database = await DATABASES[0]!.create();
-    unlocked = [database.prisma, database.openClient()].map((client) =>
-      createPrismaStores(client, { provider: 'sqlite' }),
-    );
+    unlocked = [database.prisma, database.openClient()].map((prisma) => {
+      const ctx: StoreContext = {
+        prisma,
+        provider: 'sqlite',
+        now: () => new Date(),
+        transaction: { maxWait: 10_000, timeout: 20_000 },
+        tables: resolveTables(),
+        // The schema check would query sqlite_master; the migrations were applied by create().
+        ready: async () => {},
+      };
+      return { sessions: new PrismaSessionStore(ctx), quotas: new PrismaQuotaLedger(ctx) };
+    });
   });
   afterAll(async () => {
     await database?.drop();

@@ -1,5 +1,4 @@
-import { toFileRecord } from '@livekit-replay/core/adapter';
-import { newClipRecord, newSessionInput } from '@livekit-replay/testing/contracts';
+import { newSessionInput } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores } from '../src/index.js';
 import { DATABASES, type TestDatabase } from './support/databases.js';
@@ -10,9 +9,7 @@ describe('createPrismaStores configuration', () => {
     expect(() => createPrismaStores(partial as never)).toThrow(
       expect.objectContaining({
         code: 'CONFIG_INVALID',
-        message: expect.stringContaining(
-          'communityReplayConfig, userReplayQuota, replayQuotaReservation, file',
-        ),
+        message: expect.stringContaining('communityReplayConfig, userReplayQuota, replayQuotaReservation'),
       }),
     );
   });
@@ -27,10 +24,35 @@ describe('createPrismaStores configuration', () => {
       $transaction() {},
       $executeRawUnsafe() {},
     };
-    expect(() => createPrismaStores(models, { clipFiles: false })).toThrow(
+    expect(() => createPrismaStores(models)).toThrow(
       expect.objectContaining({ code: 'CONFIG_INVALID', message: expect.stringContaining('provider') }),
     );
-    expect(() => createPrismaStores(models, { clipFiles: false, provider: 'sqlite' })).not.toThrow();
+    expect(() => createPrismaStores(models, { provider: 'sqlite' })).not.toThrow();
+  });
+
+  it('refuses table names that are not plain identifiers, unknown models and a bad schema name', () => {
+    const models = {
+      egressSession: {},
+      replayClip: {},
+      communityReplayConfig: {},
+      userReplayQuota: {},
+      replayQuotaReservation: {},
+      $transaction() {},
+      $executeRawUnsafe() {},
+    };
+    const bad = [
+      { tables: { EgressSession: 'x"; DROP TABLE "User' } },
+      { tables: { EgressSession: '1abc' } },
+      { tables: { EgressSession: 'a'.repeat(64) } },
+      { tables: { EgressSession: 'same', ReplayClip: 'same' } },
+      { tables: { Unknown: 'x' } as never },
+      { schema: 'a;b' },
+    ];
+    for (const options of bad) {
+      expect(() => createPrismaStores(models, { provider: 'postgresql', ...options })).toThrow(
+        expect.objectContaining({ code: 'CONFIG_INVALID' }),
+      );
+    }
   });
 });
 
@@ -44,31 +66,17 @@ for (const { name, create } of DATABASES) {
       await database?.drop();
     });
 
-    it('writes a File row per clip (REPLAY_CLIP) and removes it with the clip', async () => {
-      const stores = createPrismaStores(database.prisma);
-      const clip = await stores.clips.create(newClipRecord({ sizeBytes: 5_000_000_001 }));
-      const [file] = await database.raw.query(
-        'SELECT "filename", "mimeType", "size", "checksum", "resourceType", "storagePath", "uploadedById" FROM "File" WHERE "id" = $1',
-        [clip.id],
+    it('reads the table names from the client and refuses an option that contradicts them', async () => {
+      const stores = createPrismaStores(database.prisma, { tables: { EgressSession: 'EgressSession' } });
+      await expect(stores.ready()).resolves.toBeUndefined();
+      expect(() => createPrismaStores(database.prisma, { tables: { ReplayClip: 'replay_clips' } })).toThrow(
+        expect.objectContaining({
+          code: 'CONFIG_INVALID',
+          message: expect.stringContaining(
+            'ReplayClip is "ReplayClip" in the Prisma client, not "replay_clips"',
+          ),
+        }),
       );
-      expect({ ...file, size: Number(file?.size) }).toEqual({
-        filename: toFileRecord(clip).filename,
-        mimeType: 'video/mp4',
-        size: 5_000_000_001,
-        checksum: clip.sha256,
-        resourceType: 'REPLAY_CLIP',
-        storagePath: clip.storageKey,
-        uploadedById: clip.ownerId,
-      });
-      expect(await stores.clips.delete(clip.id)).toEqual(clip);
-      expect(await database.raw.query('SELECT "id" FROM "File" WHERE "id" = $1', [clip.id])).toEqual([]);
-    });
-
-    it('with clipFiles: false, writes no File row', async () => {
-      const stores = createPrismaStores(database.prisma, { clipFiles: false });
-      const clip = await stores.clips.create(newClipRecord());
-      expect(await database.raw.query('SELECT "id" FROM "File" WHERE "id" = $1', [clip.id])).toEqual([]);
-      expect(await stores.clips.get(clip.id)).toEqual(clip);
     });
 
     it('uses the clock it is given for createdAt/updatedAt', async () => {

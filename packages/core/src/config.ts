@@ -14,6 +14,12 @@ export const replayConfigSchema = z.object({
     url: z.string().url(),
     apiKey: z.string().min(1),
     apiSecret: z.string().min(1),
+    /**
+     * Key pairs LiveKit may sign webhooks with besides the API pair above (livekit.yaml
+     * `webhook.api_key`; several while rotating). A webhook signed by any configured pair is
+     * accepted; one signed with a key that is not configured is refused.
+     */
+    webhookKeys: z.array(z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) })).optional(),
   }),
   /** Root where LiveKit egress writes segments, as this process sees it. */
   segmentsDir: z.string().min(1),
@@ -161,6 +167,34 @@ const BOOLEAN_WORDS: Record<string, boolean> = {
 };
 
 /**
+ * Webhook signing pairs from the environment: `LIVEKIT_WEBHOOK_API_KEY` + `LIVEKIT_WEBHOOK_API_SECRET`
+ * (the seed's `LIVEKIT_WEBHOOK_KEY` / `LIVEKIT_WEBHOOK_SECRET` are read as aliases; a secret
+ * without a key pairs with `LIVEKIT_API_KEY`), and `LIVEKIT_WEBHOOK_KEYS="key1:secret1,key2:secret2"`
+ * for rotation.
+ */
+function webhookKeysFromEnv(
+  env: Record<string, string | undefined>,
+): Array<{ apiKey: string; apiSecret: string }> {
+  const pairs: Array<{ apiKey: string; apiSecret: string }> = [];
+  const secret = env.LIVEKIT_WEBHOOK_API_SECRET || env.LIVEKIT_WEBHOOK_SECRET;
+  const key = env.LIVEKIT_WEBHOOK_API_KEY || env.LIVEKIT_WEBHOOK_KEY || env.LIVEKIT_API_KEY;
+  if (secret) pairs.push({ apiKey: key ?? '', apiSecret: secret });
+  for (const entry of (env.LIVEKIT_WEBHOOK_KEYS ?? '').split(',')) {
+    if (entry.trim() === '') continue;
+    const at = entry.indexOf(':');
+    if (at <= 0 || entry.slice(at + 1).trim() === '') {
+      throw new ReplayBufferError(
+        ReplayErrorCode.CONFIG_INVALID,
+        'LIVEKIT_WEBHOOK_KEYS must be a comma-separated list of key:secret pairs',
+        { details: { fields: ['livekit.webhookKeys'], variable: 'LIVEKIT_WEBHOOK_KEYS' } },
+      );
+    }
+    pairs.push({ apiKey: entry.slice(0, at).trim(), apiSecret: entry.slice(at + 1).trim() });
+  }
+  return pairs;
+}
+
+/**
  * Reads the configuration from environment variables (see REPLAY_ENV); `overrides` win.
  * Errors name the environment variable, not just the field.
  */
@@ -198,6 +232,8 @@ export function replayConfigFromEnv(
     if (field.startsWith('livekit.')) (input.livekit as Record<string, unknown>)[field.slice(8)] = value;
     else input[field] = value;
   }
+  const webhookKeys = webhookKeysFromEnv(env);
+  if (webhookKeys.length > 0) (input.livekit as Record<string, unknown>).webhookKeys = webhookKeys;
   const merged = {
     ...input,
     ...overrides,

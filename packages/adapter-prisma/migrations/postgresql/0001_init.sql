@@ -1,8 +1,8 @@
--- livekit-replay 0001_init (PostgreSQL): the tables of prisma/schema.prisma plus the
--- constraints Prisma cannot express. Applied by `livekit-replay-prisma migrate`, inside one
--- transaction, into the connection's current schema (search_path).
-
-CREATE TYPE "FileResourceType" AS ENUM ('REPLAY_CLIP', 'OTHER');
+-- livekit-replay 0001_init (PostgreSQL): the tables of prisma/schema.prisma, as `prisma migrate`
+-- creates them from the fragment. Applied by `livekit-replay-prisma migrate` inside one
+-- transaction, into the connection's current schema (search_path), with the table names
+-- configured (quoted identifiers starting with a model name are renamed) and, on request,
+-- foreign keys to the app's tables. 0002_race_safety adds what Prisma cannot express.
 
 CREATE TABLE "EgressSession" (
     "id" TEXT NOT NULL,
@@ -28,8 +28,7 @@ CREATE TABLE "EgressSession" (
     "endReason" TEXT,
     "error" TEXT,
     "missedSightings" INTEGER NOT NULL DEFAULT 0,
-    CONSTRAINT "EgressSession_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "EgressSession_status_check" CHECK ("status" IN ('starting', 'active', 'stopped', 'failed'))
+    CONSTRAINT "EgressSession_pkey" PRIMARY KEY ("id")
 );
 
 CREATE UNIQUE INDEX "EgressSession_egressId_key" ON "EgressSession"("egressId");
@@ -37,12 +36,9 @@ CREATE INDEX "EgressSession_userId_status_idx" ON "EgressSession"("userId", "sta
 CREATE INDEX "EgressSession_communityId_status_idx" ON "EgressSession"("communityId", "status");
 CREATE INDEX "EgressSession_status_createdAt_idx" ON "EgressSession"("status", "createdAt");
 CREATE INDEX "EgressSession_status_endedAt_idx" ON "EgressSession"("status", "endedAt");
--- One live replay buffer per user, enforced by the database across every app instance.
-CREATE UNIQUE INDEX "EgressSession_one_live_per_user" ON "EgressSession"("userId") WHERE "status" IN ('starting', 'active');
 
--- "C" collation on the id: listings break createdAt ties by id, byte order on every server.
 CREATE TABLE "ReplayClip" (
-    "id" TEXT COLLATE "C" NOT NULL,
+    "id" TEXT NOT NULL,
     "ownerId" TEXT NOT NULL,
     "sessionId" TEXT NOT NULL,
     "communityId" TEXT,
@@ -63,13 +59,10 @@ CREATE TABLE "ReplayClip" (
     "posterKey" TEXT,
     "title" TEXT,
     "metadata" JSONB NOT NULL,
-    "fileId" TEXT,
     "createdAt" TIMESTAMP(3) NOT NULL,
-    CONSTRAINT "ReplayClip_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "ReplayClip_visibility_check" CHECK ("visibility" IN ('private', 'public'))
+    CONSTRAINT "ReplayClip_pkey" PRIMARY KEY ("id")
 );
 
-CREATE UNIQUE INDEX "ReplayClip_fileId_key" ON "ReplayClip"("fileId");
 CREATE INDEX "ReplayClip_ownerId_createdAt_id_idx" ON "ReplayClip"("ownerId", "createdAt", "id");
 CREATE INDEX "ReplayClip_ownerId_visibility_createdAt_id_idx" ON "ReplayClip"("ownerId", "visibility", "createdAt", "id");
 CREATE INDEX "ReplayClip_sessionId_idx" ON "ReplayClip"("sessionId");
@@ -80,8 +73,7 @@ CREATE TABLE "CommunityReplayConfig" (
     "maxConcurrent" INTEGER NOT NULL,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "updatedAt" TIMESTAMP(3) NOT NULL,
-    CONSTRAINT "CommunityReplayConfig_pkey" PRIMARY KEY ("communityId"),
-    CONSTRAINT "CommunityReplayConfig_maxConcurrent_check" CHECK ("maxConcurrent" >= 0)
+    CONSTRAINT "CommunityReplayConfig_pkey" PRIMARY KEY ("communityId")
 );
 
 CREATE TABLE "UserReplayQuota" (
@@ -91,8 +83,7 @@ CREATE TABLE "UserReplayQuota" (
     "usedBytes" BIGINT NOT NULL DEFAULT 0,
     "reservedBytes" BIGINT NOT NULL DEFAULT 0,
     "updatedAt" TIMESTAMP(3) NOT NULL,
-    CONSTRAINT "UserReplayQuota_pkey" PRIMARY KEY ("userId"),
-    CONSTRAINT "UserReplayQuota_bytes_check" CHECK ("usedBytes" >= 0 AND "reservedBytes" >= 0)
+    CONSTRAINT "UserReplayQuota_pkey" PRIMARY KEY ("userId")
 );
 
 CREATE TABLE "ReplayQuotaReservation" (
@@ -103,26 +94,9 @@ CREATE TABLE "ReplayQuotaReservation" (
     "actualBytes" BIGINT,
     "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
     "settledAt" TIMESTAMP(3),
-    CONSTRAINT "ReplayQuotaReservation_pkey" PRIMARY KEY ("userId", "id"),
-    CONSTRAINT "ReplayQuotaReservation_status_check" CHECK ("status" IN ('pending', 'committed', 'released'))
+    CONSTRAINT "ReplayQuotaReservation_pkey" PRIMARY KEY ("userId", "id")
 );
 
 CREATE INDEX "ReplayQuotaReservation_userId_status_idx" ON "ReplayQuotaReservation"("userId", "status");
 
-CREATE TABLE "File" (
-    "id" TEXT NOT NULL,
-    "filename" TEXT NOT NULL,
-    "mimeType" TEXT NOT NULL,
-    "size" BIGINT NOT NULL,
-    "checksum" TEXT,
-    "resourceType" "FileResourceType" NOT NULL,
-    "storagePath" TEXT NOT NULL,
-    "uploadedById" TEXT,
-    "createdAt" TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "File_pkey" PRIMARY KEY ("id")
-);
-
-CREATE INDEX "File_uploadedById_resourceType_idx" ON "File"("uploadedById", "resourceType");
-
-ALTER TABLE "ReplayClip" ADD CONSTRAINT "ReplayClip_fileId_fkey" FOREIGN KEY ("fileId") REFERENCES "File"("id") ON DELETE SET NULL ON UPDATE CASCADE;
 ALTER TABLE "ReplayQuotaReservation" ADD CONSTRAINT "ReplayQuotaReservation_userId_fkey" FOREIGN KEY ("userId") REFERENCES "UserReplayQuota"("userId") ON DELETE CASCADE ON UPDATE CASCADE;

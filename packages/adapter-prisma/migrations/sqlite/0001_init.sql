@@ -1,6 +1,8 @@
--- livekit-replay 0001_init (SQLite): the tables of prisma/sqlite/schema.prisma plus the
--- constraints Prisma cannot express. Applied by `livekit-replay-prisma migrate`, inside one
--- transaction. Foreign keys are declared inline (SQLite cannot add them later).
+-- livekit-replay 0001_init (SQLite): the tables of prisma/sqlite/schema.prisma, with CHECK
+-- constraints on the status strings (SQLite cannot add them later). Applied by
+-- `livekit-replay-prisma migrate` inside one transaction, with the table names configured
+-- (quoted identifiers starting with a model name are renamed) and, on request, foreign keys
+-- to the app's tables added inline. 0002_race_safety follows.
 
 CREATE TABLE "EgressSession" (
     "id" TEXT NOT NULL,
@@ -35,8 +37,6 @@ CREATE INDEX "EgressSession_userId_status_idx" ON "EgressSession"("userId", "sta
 CREATE INDEX "EgressSession_communityId_status_idx" ON "EgressSession"("communityId", "status");
 CREATE INDEX "EgressSession_status_createdAt_idx" ON "EgressSession"("status", "createdAt");
 CREATE INDEX "EgressSession_status_endedAt_idx" ON "EgressSession"("status", "endedAt");
--- One live replay buffer per user, enforced by the database across every app instance.
-CREATE UNIQUE INDEX "EgressSession_one_live_per_user" ON "EgressSession"("userId") WHERE "status" IN ('starting', 'active');
 
 CREATE TABLE "ReplayClip" (
     "id" TEXT NOT NULL,
@@ -60,14 +60,11 @@ CREATE TABLE "ReplayClip" (
     "posterKey" TEXT,
     "title" TEXT,
     "metadata" JSONB NOT NULL,
-    "fileId" TEXT,
     "createdAt" DATETIME NOT NULL,
     CONSTRAINT "ReplayClip_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "ReplayClip_fileId_fkey" FOREIGN KEY ("fileId") REFERENCES "File" ("id") ON DELETE SET NULL ON UPDATE CASCADE,
     CONSTRAINT "ReplayClip_visibility_check" CHECK ("visibility" IN ('private', 'public'))
 );
 
-CREATE UNIQUE INDEX "ReplayClip_fileId_key" ON "ReplayClip"("fileId");
 CREATE INDEX "ReplayClip_ownerId_createdAt_id_idx" ON "ReplayClip"("ownerId", "createdAt", "id");
 CREATE INDEX "ReplayClip_ownerId_visibility_createdAt_id_idx" ON "ReplayClip"("ownerId", "visibility", "createdAt", "id");
 CREATE INDEX "ReplayClip_sessionId_idx" ON "ReplayClip"("sessionId");
@@ -107,19 +104,3 @@ CREATE TABLE "ReplayQuotaReservation" (
 );
 
 CREATE INDEX "ReplayQuotaReservation_userId_status_idx" ON "ReplayQuotaReservation"("userId", "status");
-
-CREATE TABLE "File" (
-    "id" TEXT NOT NULL,
-    "filename" TEXT NOT NULL,
-    "mimeType" TEXT NOT NULL,
-    "size" BIGINT NOT NULL,
-    "checksum" TEXT,
-    "resourceType" TEXT NOT NULL,
-    "storagePath" TEXT NOT NULL,
-    "uploadedById" TEXT,
-    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
-    CONSTRAINT "File_pkey" PRIMARY KEY ("id"),
-    CONSTRAINT "File_resourceType_check" CHECK ("resourceType" IN ('REPLAY_CLIP', 'OTHER'))
-);
-
-CREATE INDEX "File_uploadedById_resourceType_idx" ON "File"("uploadedById", "resourceType");

@@ -11,7 +11,6 @@ import {
   encodeClipCursor,
   type ListClipsOptions,
   resolveClipPageSize,
-  toFileRecord,
 } from '@livekit-replay/core/adapter';
 import type { Prisma, ReplayClip } from '../generated/postgresql/client.js';
 import {
@@ -85,8 +84,8 @@ function duplicate(id: string): ReplayBufferError {
 
 /**
  * ClipStore on Prisma. Listings are keyset pages over (createdAt desc, id desc), served by the
- * (ownerId, createdAt, id) index. With `clipFiles` (the default) each clip also gets a row in
- * the File table (resourceType REPLAY_CLIP), written and removed in the same transaction.
+ * (ownerId, createdAt, id) index. The app's own file records (the seed's `File` rows) are not
+ * this store's business: see ClipFileRecords / createSeedFileRecords.
  */
 export class PrismaClipStore implements ClipStore {
   constructor(private readonly ctx: StoreContext) {}
@@ -123,23 +122,13 @@ export class PrismaClipStore implements ClipStore {
       metadata: JSON.parse(JSON.stringify(clip.metadata)) as Prisma.InputJsonValue,
       createdAt: assertDate(clip.createdAt, 'createdAt'),
     };
-    return guard('saving the clip record', async () => {
+    return guard(this.ctx, 'saving the clip record', async () => {
       try {
         const row = await transaction(this.ctx, 'ReplayClip', async (tx) => {
           if (await tx.replayClip.findUnique({ where: { id: data.id }, select: { id: true } })) {
             throw duplicate(data.id);
           }
-          let fileId: string | null = null;
-          if (this.ctx.clipFiles) {
-            // The same description the manager hands to a ClipSharer (core's toFileRecord).
-            const record = toFileRecord(toClip({ ...data, fileId: null } as ReplayClip));
-            const file = await tx.file.create({
-              data: { ...record, size: toBigInt(record.size) },
-              select: { id: true },
-            });
-            fileId = file.id;
-          }
-          return tx.replayClip.create({ data: { ...data, fileId } });
+          return tx.replayClip.create({ data });
         });
         return toClip(row);
       } catch (error) {
@@ -151,7 +140,7 @@ export class PrismaClipStore implements ClipStore {
 
   async get(id: string): Promise<ClipRecord | null> {
     assertSafeId(id, 'clip id');
-    return guard('reading the clip record', async () => {
+    return guard(this.ctx, 'reading the clip record', async () => {
       const row = await db(this.ctx).replayClip.findUnique({ where: { id } });
       return row ? toClip(row) : null;
     });
@@ -173,7 +162,7 @@ export class PrismaClipStore implements ClipStore {
           }
         : {}),
     };
-    return guard('listing clips', async () => {
+    return guard(this.ctx, 'listing clips', async () => {
       const rows = await db(this.ctx).replayClip.findMany({
         where,
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -188,7 +177,7 @@ export class PrismaClipStore implements ClipStore {
   async setVisibility(id: string, visibility: ClipVisibility): Promise<ClipRecord | null> {
     assertSafeId(id, 'clip id');
     assertVisibility(visibility);
-    return guard('changing the clip visibility', async () => {
+    return guard(this.ctx, 'changing the clip visibility', async () => {
       const rows = await db(this.ctx).replayClip.updateManyAndReturn({
         where: { id },
         data: { visibility },
@@ -199,16 +188,13 @@ export class PrismaClipStore implements ClipStore {
 
   async delete(id: string): Promise<ClipRecord | null> {
     assertSafeId(id, 'clip id');
-    return guard('deleting the clip record', () =>
+    return guard(this.ctx, 'deleting the clip record', () =>
       transaction(this.ctx, 'ReplayClip', async (tx) => {
         const row = await tx.replayClip.findUnique({ where: { id } });
         if (!row) return null;
         // The conditional delete decides between parallel deletes: only one sees count 1.
         const { count } = await tx.replayClip.deleteMany({ where: { id } });
         if (count === 0) return null;
-        if (row.fileId !== null && this.ctx.clipFiles) {
-          await tx.file.deleteMany({ where: { id: row.fileId, resourceType: 'REPLAY_CLIP' } });
-        }
         return toClip(row);
       }),
     );

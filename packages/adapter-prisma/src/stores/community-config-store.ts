@@ -12,7 +12,7 @@ export class PrismaCommunityConfigStore implements CommunityConfigStore {
 
   async get(communityId: string): Promise<CommunityReplayConfig | null> {
     assertExternalId(communityId, 'communityId');
-    return guard('reading the community replay configuration', async () => {
+    return guard(this.ctx, 'reading the community replay configuration', async () => {
       const row = await db(this.ctx).communityReplayConfig.findUnique({ where: { communityId } });
       return row
         ? { communityId: row.communityId, enabled: row.enabled, maxConcurrent: row.maxConcurrent }
@@ -23,7 +23,7 @@ export class PrismaCommunityConfigStore implements CommunityConfigStore {
   async set(config: CommunityReplayConfig): Promise<CommunityReplayConfig> {
     assertCommunityConfig(config);
     const fields = { enabled: config.enabled, maxConcurrent: config.maxConcurrent };
-    return guard('saving the community replay configuration', async () => {
+    return guard(this.ctx, 'saving the community replay configuration', async () => {
       const write = () => {
         const now = this.ctx.now();
         return db(this.ctx).communityReplayConfig.upsert({

@@ -55,7 +55,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(reservationId, 'reservationId');
     assertByteCount(bytes, 'bytes');
     assertByteCount(defaultLimitBytes, 'defaultLimitBytes');
-    return guard('reserving storage quota', () =>
+    return guard(this.ctx, 'reserving storage quota', () =>
       transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await this.ensureAccount(tx, userId, defaultLimitBytes);
@@ -107,7 +107,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
     assertExternalId(userId, 'userId');
     assertExternalId(reservationId, 'reservationId');
     assertByteCount(actualBytes, 'actualBytes');
-    return guard('committing storage quota', () =>
+    return guard(this.ctx, 'committing storage quota', () =>
       transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await this.ensureAccount(tx, userId);
@@ -139,7 +139,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
   async release(userId: string, reservationId: string): Promise<QuotaUsage> {
     assertExternalId(userId, 'userId');
     assertExternalId(reservationId, 'reservationId');
-    return guard('releasing storage quota', () =>
+    return guard(this.ctx, 'releasing storage quota', () =>
       transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await tx.userReplayQuota.findUnique({ where: { userId } });
@@ -161,7 +161,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
   async free(userId: string, bytes: number): Promise<QuotaUsage> {
     assertExternalId(userId, 'userId');
     assertByteCount(bytes, 'bytes');
-    return guard('freeing storage quota', () =>
+    return guard(this.ctx, 'freeing storage quota', () =>
       transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const account = await tx.userReplayQuota.findUnique({ where: { userId } });
@@ -182,7 +182,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
   async getUsage(userId: string, defaultLimitBytes: number): Promise<QuotaUsage> {
     assertExternalId(userId, 'userId');
     assertByteCount(defaultLimitBytes, 'defaultLimitBytes');
-    return guard('reading storage quota', async () => {
+    return guard(this.ctx, 'reading storage quota', async () => {
       // Remembers the default, as commit/release/free report the limit without being told it.
       const rows = await db(this.ctx).userReplayQuota.updateManyAndReturn({
         where: { userId },
@@ -195,7 +195,7 @@ export class PrismaQuotaLedger implements QuotaLedger {
   async setLimit(userId: string, limitBytes: number): Promise<void> {
     assertExternalId(userId, 'userId');
     assertByteCount(limitBytes, 'limitBytes');
-    await guard('setting the storage quota limit', () =>
+    await guard(this.ctx, 'setting the storage quota limit', () =>
       transaction(this.ctx, 'UserReplayQuota', async (tx) => {
         await lock(this.ctx, tx, LOCK.quota, userId);
         const now = this.ctx.now();

@@ -33,7 +33,6 @@ import {
   violates,
 } from '../internal.js';
 
-const LIVE_INDEX = 'EgressSession_one_live_per_user';
 const isLive = (status: string) => status === 'starting' || status === 'active';
 
 export function toSession(row: EgressSession): ReplaySession {
@@ -117,7 +116,7 @@ export class PrismaSessionStore implements SessionStore {
       options.communityLimit === undefined
         ? undefined
         : assertNonNegativeInteger(options.communityLimit, 'communityLimit');
-    return guard('creating the replay session', async () => {
+    return guard(this.ctx, 'creating the replay session', async () => {
       try {
         const row = await transaction(this.ctx, 'EgressSession', async (tx) => {
           // Always user first, then community: one order everywhere, so no deadlocks.
@@ -164,7 +163,8 @@ export class PrismaSessionStore implements SessionStore {
   ): Promise<unknown> {
     const violation: UniqueViolation | null = uniqueViolation(error);
     if (!violation) return error;
-    if (violates(violation, LIVE_INDEX, ['userId'])) {
+    const table = this.ctx.tables.EgressSession;
+    if (violates(violation, `${table}_one_live_per_user`, ['userId'])) {
       const live = userId
         ? await db(this.ctx)
             .egressSession.findFirst({ where: { userId, status: { in: LIVE } }, select: { id: true } })
@@ -172,8 +172,8 @@ export class PrismaSessionStore implements SessionStore {
         : null;
       return alreadyActive(live?.id, reviving);
     }
-    if (violates(violation, 'EgressSession_egressId_key', ['egressId'])) return egressTaken(egressId);
-    if (violates(violation, 'EgressSession_pkey', ['id'])) {
+    if (violates(violation, `${table}_egressId_key`, ['egressId'])) return egressTaken(egressId);
+    if (violates(violation, `${table}_pkey`, ['id'])) {
       return new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, 'a session with this id already exists', {
         cause: error,
       });
@@ -183,7 +183,7 @@ export class PrismaSessionStore implements SessionStore {
 
   async get(id: string): Promise<ReplaySession | null> {
     assertSafeId(id, 'session id');
-    return guard('reading the replay session', async () => {
+    return guard(this.ctx, 'reading the replay session', async () => {
       const row = await db(this.ctx).egressSession.findUnique({ where: { id } });
       return row ? toSession(row) : null;
     });
@@ -191,7 +191,7 @@ export class PrismaSessionStore implements SessionStore {
 
   async findLiveByUser(userId: string): Promise<ReplaySession | null> {
     assertExternalId(userId, 'userId');
-    return guard('reading the live replay session', async () => {
+    return guard(this.ctx, 'reading the live replay session', async () => {
       const row = await db(this.ctx).egressSession.findFirst({
         where: { userId, status: { in: LIVE } },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
@@ -202,7 +202,7 @@ export class PrismaSessionStore implements SessionStore {
 
   async findByEgressId(egressId: string): Promise<ReplaySession | null> {
     assertExternalId(egressId, 'egressId');
-    return guard('reading the replay session', async () => {
+    return guard(this.ctx, 'reading the replay session', async () => {
       const row = await db(this.ctx).egressSession.findUnique({ where: { egressId } });
       return row ? toSession(row) : null;
     });
@@ -211,7 +211,7 @@ export class PrismaSessionStore implements SessionStore {
   async listByStatus(statuses: readonly SessionStatus[]): Promise<ReplaySession[]> {
     const wanted = assertStatuses(statuses, 'statuses');
     if (wanted.length === 0) return [];
-    return guard('listing replay sessions', async () => {
+    return guard(this.ctx, 'listing replay sessions', async () => {
       const rows = await db(this.ctx).egressSession.findMany({
         where: { status: { in: wanted } },
         orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
@@ -222,7 +222,7 @@ export class PrismaSessionStore implements SessionStore {
 
   async listEndedBefore(before: Date): Promise<ReplaySession[]> {
     assertDate(before, 'before');
-    return guard('listing ended replay sessions', async () => {
+    return guard(this.ctx, 'listing ended replay sessions', async () => {
       const rows = await db(this.ctx).egressSession.findMany({
         where: { status: { in: ['stopped', 'failed'] }, endedAt: { lt: before } },
         orderBy: [{ endedAt: 'asc' }, { createdAt: 'asc' }, { id: 'asc' }],
@@ -243,7 +243,7 @@ export class PrismaSessionStore implements SessionStore {
     const data = { ...patchData(patch), status: to, updatedAt: this.ctx.now() };
     if (fromStatuses.length === 0) return null;
     const reviving = isLive(to) && fromStatuses.some((status) => !isLive(status));
-    return guard('changing the replay session status', async () => {
+    return guard(this.ctx, 'changing the replay session status', async () => {
       if (!reviving) {
         // One conditional UPDATE … RETURNING: atomic compare-and-set in both databases.
         try {
@@ -293,7 +293,7 @@ export class PrismaSessionStore implements SessionStore {
     const whenStatuses = assertStatuses(when, 'when');
     const data = { ...patchData(patch), updatedAt: this.ctx.now() };
     if (whenStatuses.length === 0) return null;
-    return guard('updating the replay session', async () => {
+    return guard(this.ctx, 'updating the replay session', async () => {
       try {
         const rows = await db(this.ctx).egressSession.updateManyAndReturn({
           where: { id, status: { in: whenStatuses } },
@@ -308,7 +308,7 @@ export class PrismaSessionStore implements SessionStore {
 
   async delete(id: string): Promise<boolean> {
     assertSafeId(id, 'session id');
-    return guard('deleting the replay session', async () => {
+    return guard(this.ctx, 'deleting the replay session', async () => {
       const { count } = await db(this.ctx).egressSession.deleteMany({ where: { id } });
       return count > 0;
     });

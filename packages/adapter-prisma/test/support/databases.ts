@@ -13,6 +13,7 @@ import pg from 'pg';
 import { openPostgresClient, openSqliteClient } from '../../src/client.js';
 import type { DatabaseProvider } from '../../src/connection.js';
 import { migrate } from '../../src/migrate.js';
+import { type ResolvedTables, resolveTables } from '../../src/tables.js';
 
 /** The shared development/CI PostgreSQL; each test file works in its own throw-away schema. */
 export const POSTGRES_URL = process.env.LKR_TEST_POSTGRES_URL ?? 'postgresql://postgres@127.0.0.1:5432/test';
@@ -68,12 +69,14 @@ const num = (value: unknown) => (value === null || value === undefined ? null : 
 const date = (value: unknown) =>
   value === null || value === undefined ? null : value instanceof Date ? value : new Date(String(value));
 
-function readers(query: RawReader['query']): RawReader {
+/** Raw readers over the given table names (default: the model names). */
+export function readers(query: RawReader['query'], names: Partial<ResolvedTables> = {}): RawReader {
+  const t = { ...resolveTables(), ...names };
   return {
     query,
     async getSession(id) {
       const [row] = await query(
-        'SELECT "id", "userId", "status", "egressId", "communityId", "startedAt", "endedAt", "endReason", "error", "missedSightings" FROM "EgressSession" WHERE "id" = $1',
+        `SELECT "id", "userId", "status", "egressId", "communityId", "startedAt", "endedAt", "endReason", "error", "missedSightings" FROM "${t.EgressSession}" WHERE "id" = $1`,
         [id],
       );
       if (!row) return null;
@@ -92,7 +95,7 @@ function readers(query: RawReader['query']): RawReader {
     },
     async getClip(id) {
       const [row] = await query(
-        'SELECT "id", "ownerId", "visibility", "sizeBytes", "sha256", "storageKey" FROM "ReplayClip" WHERE "id" = $1',
+        `SELECT "id", "ownerId", "visibility", "sizeBytes", "sha256", "storageKey" FROM "${t.ReplayClip}" WHERE "id" = $1`,
         [id],
       );
       if (!row) return null;
@@ -108,9 +111,9 @@ function readers(query: RawReader['query']): RawReader {
     async getQuota(userId) {
       const [row] = await query(
         `SELECT q."userId", q."usedBytes", q."limitBytes",
-           (SELECT COALESCE(SUM(r."bytes"), 0) FROM "ReplayQuotaReservation" r
+           (SELECT COALESCE(SUM(r."bytes"), 0) FROM "${t.ReplayQuotaReservation}" r
              WHERE r."userId" = q."userId" AND r."status" = 'pending') AS "pendingBytes"
-         FROM "UserReplayQuota" q WHERE q."userId" = $1`,
+         FROM "${t.UserReplayQuota}" q WHERE q."userId" = $1`,
         [userId],
       );
       if (!row) return null;
@@ -123,7 +126,7 @@ function readers(query: RawReader['query']): RawReader {
     },
     async getCommunityConfig(communityId) {
       const [row] = await query(
-        'SELECT "communityId", "enabled", "maxConcurrent" FROM "CommunityReplayConfig" WHERE "communityId" = $1',
+        `SELECT "communityId", "enabled", "maxConcurrent" FROM "${t.CommunityReplayConfig}" WHERE "communityId" = $1`,
         [communityId],
       );
       if (!row) return null;

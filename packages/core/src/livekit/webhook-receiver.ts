@@ -22,13 +22,33 @@ export interface VerifiedWebhook {
   } | null;
 }
 
-let receiverCache: { key: string; secret: string; receiver: WebhookReceiver } | null = null;
+/** A key pair LiveKit may sign webhooks with. */
+export interface WebhookSigningKey {
+  apiKey: string;
+  apiSecret: string;
+}
 
-function receiverFor(apiKey: string, apiSecret: string): WebhookReceiver {
-  if (receiverCache?.key !== apiKey || receiverCache.secret !== apiSecret) {
-    receiverCache = { key: apiKey, secret: apiSecret, receiver: new WebhookReceiver(apiKey, apiSecret) };
+const receivers = new Map<string, WebhookReceiver>();
+
+function receiverFor({ apiKey, apiSecret }: WebhookSigningKey): WebhookReceiver {
+  const id = `${apiKey}\u0000${apiSecret}`;
+  let receiver = receivers.get(id);
+  if (!receiver) {
+    if (receivers.size > 16) receivers.clear(); // a handful of pairs at most; never grows unbounded
+    receiver = new WebhookReceiver(apiKey, apiSecret);
+    receivers.set(id, receiver);
   }
-  return receiverCache.receiver;
+  return receiver;
+}
+
+/** The `iss` claim (the signing key) of a JWT, read without verifying it. */
+function issuerOf(token: string): string | undefined {
+  try {
+    const claims = JSON.parse(Buffer.from(token.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    return typeof claims?.iss === 'string' ? claims.iss : undefined;
+  } catch {
+    return undefined; // not a JWT: verification below refuses it
+  }
 }
 
 function invalid(message: string, cause?: unknown): ReplayBufferError {
@@ -45,7 +65,7 @@ function invalid(message: string, cause?: unknown): ReplayBufferError {
  * webhook signature. WEBHOOK_INVALID on any doubt.
  */
 export async function verifyLiveKitWebhook(
-  credentials: { apiKey: string; apiSecret: string },
+  credentials: WebhookSigningKey & { webhookKeys?: WebhookSigningKey[] | undefined },
   rawBody: string | Uint8Array,
   authorization: string | undefined,
 ): Promise<VerifiedWebhook> {
@@ -58,13 +78,30 @@ export async function verifyLiveKitWebhook(
     );
   }
   const body = typeof rawBody === 'string' ? rawBody : Buffer.from(rawBody).toString('utf8');
-  let event: Awaited<ReturnType<WebhookReceiver['receive']>>;
-  try {
-    event = await receiverFor(credentials.apiKey, credentials.apiSecret).receive(body, authorization.trim());
-  } catch (error) {
+  const token = authorization.trim();
+  // The API pair, then the webhook pairs (livekit.yaml `webhook.api_key`, rotation): only pairs
+  // whose key signed this token are tried, so an unknown key is refused by name.
+  const issuer = issuerOf(token);
+  const pairs = [credentials, ...(credentials.webhookKeys ?? [])].filter((pair) => pair.apiKey === issuer);
+  if (issuer !== undefined && pairs.length === 0) {
     throw invalid(
-      `The webhook signature did not verify (${error instanceof Error ? error.message : String(error)}); pass the raw request body and the Authorization header unchanged`,
-      error,
+      `The webhook was signed with key "${issuer}", which is not configured; add it to livekit.webhookKeys (LIVEKIT_WEBHOOK_KEYS)`,
+    );
+  }
+  let event: Awaited<ReturnType<WebhookReceiver['receive']>> | undefined;
+  let failure: unknown = new Error('the token names no signing key');
+  for (const pair of pairs) {
+    try {
+      event = await receiverFor(pair).receive(body, token);
+      break;
+    } catch (error) {
+      failure = error;
+    }
+  }
+  if (!event) {
+    throw invalid(
+      `The webhook signature did not verify (${failure instanceof Error ? failure.message : String(failure)}); pass the raw request body and the Authorization header unchanged`,
+      failure,
     );
   }
   const info = event.egressInfo;

@@ -14,6 +14,7 @@ import {
   type QuotaLedger,
   ReplayBufferManager,
   type ReplayConfigInput,
+  type ReplayHooks,
   type SessionStore,
 } from '@livekit-replay/core';
 import { type ClipRecord, parsePlaylist, type ReplaySession } from '@livekit-replay/core/adapter';
@@ -29,6 +30,8 @@ export interface ManagerCaptureStores {
   clips: ClipStore;
   quotas: QuotaLedger;
   communities: CommunityConfigStore;
+  /** The host app's hooks for this run (e.g. `clipFileRecords` writing into the app's tables). */
+  hooks?: ReplayHooks;
   close?: () => Promise<void>;
 }
 
@@ -128,6 +131,7 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
           communities: stores.communities,
         },
         coordination: { rateLimiter: false },
+        ...(stores.hooks ? { hooks: stores.hooks } : {}),
       });
       const started = await manager.startReplayBuffer({
         userId: user,
