@@ -1,19 +1,24 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { copyFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
 
-export default defineConfig({
-  entry: { index: 'src/index.ts', 'client-entry': 'src/client-entry.ts' },
+const shared: Options = {
   format: ['esm', 'cjs'],
   dts: true,
-  clean: true,
   sourcemap: true,
   target: 'es2022',
   platform: 'browser',
-  // Hooks and components run only in client components (React Server Components).
-  banner: { js: "'use client';" },
-  external: ['react', 'react-dom', 'livekit-client', 'hls.js', 'socket.io-client', '@livekit-replay/core'],
-  async onSuccess() {
-    mkdirSync('dist', { recursive: true });
-    copyFileSync('src/styles.css', 'dist/styles.css');
+  external: ['react', 'react-dom', 'livekit-client', 'hls.js', 'socket.io-client', '@livekit-replay/core', 'zod'],
+};
+
+export default defineConfig([
+  // Hooks and components: client components under React Server Components.
+  {
+    ...shared,
+    entry: { index: 'src/index.ts' },
+    clean: true,
+    banner: { js: "'use client';" },
+    onSuccess: async () => copyFileSync('src/styles.css', 'dist/styles.css'),
   },
-});
+  // The plain client works anywhere, a server component included.
+  { ...shared, entry: { 'client-entry': 'src/client-entry.ts' } },
+]);

@@ -77,7 +77,7 @@ export interface ReplayClient {
   listClips(query?: PageQuery): Promise<ClipPage>;
   listUserClips(userId: string, query?: PageQuery): Promise<PublicClipPage>;
   getClip(clipId: string): Promise<ClipDto | PublicClipDto>;
-  clipFileUrl(clipId: string, download?: boolean): string;
+  clipFileUrl(clipId: string): string;
   clipPosterUrl(clipId: string): string;
   updateClip(clipId: string, body: UpdateClipRequest): Promise<ClipDto>;
   shareClip(clipId: string, share: ShareTarget): Promise<ShareClipResult>;
@@ -162,7 +162,7 @@ export function createReplayClient(options: ReplayClientOptions = {}): ReplayCli
     listUserClips: (userId, query) =>
       call('userClips', publicClipPageSchema, { params: { userId }, query: { ...query } }),
     getClip: (clipId) => call('clip', clipSchema.or(publicClipSchema), { params: { clipId } }),
-    clipFileUrl: (clipId, download) => url('clipFile', { clipId }, download ? { download: 1 } : undefined),
+    clipFileUrl: (clipId) => url('clipFile', { clipId }),
     clipPosterUrl: (clipId) => url('clipPoster', { clipId }),
     updateClip: (clipId, body) => call('updateClip', clipSchema, { params: { clipId }, body }),
     shareClip: (clipId, share) =>
