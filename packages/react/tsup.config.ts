@@ -7,7 +7,15 @@ const shared: Options = {
   sourcemap: true,
   target: 'es2022',
   platform: 'browser',
-  external: ['react', 'react-dom', 'livekit-client', 'hls.js', 'socket.io-client', '@livekit-replay/core', 'zod'],
+  external: [
+    'react',
+    'react-dom',
+    'livekit-client',
+    'hls.js',
+    'socket.io-client',
+    '@livekit-replay/core',
+    'zod',
+  ],
 };
 
 export default defineConfig([

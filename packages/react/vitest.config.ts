@@ -14,6 +14,7 @@ export default defineProject({
     environment: 'happy-dom',
     include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
     testTimeout: 30_000,
+    setupFiles: ['./src/test-setup.ts'],
     // Browser tests (test/*.test.ts) declare the node environment and drive Chromium.
   },
 });

@@ -103,7 +103,32 @@ export class FakeApi {
       this.status = { ...this.status, session: { ...this.status.session, status: 'stopped' } };
       return Response.json(this.status.session);
     }
-    if (route === 'GET clips') return Response.json({ items: this.clips, nextCursor: null });
+    if (route === 'GET clips') {
+      const from = Number(url.searchParams.get('cursor') ?? 0);
+      const limit = Number(url.searchParams.get('limit') ?? 20);
+      const next = from + limit < this.clips.length ? String(from + limit) : null;
+      return Response.json({ items: this.clips.slice(from, from + limit), nextCursor: next });
+    }
+    if (route === 'POST capture') {
+      const clip = makeClip(`c${this.clips.length + 1}`);
+      this.clips.unshift(clip);
+      return Response.json(clip, { status: 201 });
+    }
+    const clipRoute = /^(PATCH|DELETE) clips\/([\w-]+)$/.exec(route);
+    if (clipRoute) {
+      const clip = this.clips.find((c) => c.id === clipRoute[2]);
+      if (!clip)
+        return Response.json(
+          { code: 'CLIP_NOT_FOUND', message: 'gone', userMessage: 'This clip no longer exists.' },
+          { status: 404 },
+        );
+      if (clipRoute[1] === 'DELETE') {
+        this.clips = this.clips.filter((c) => c !== clip);
+        return Response.json({ deleted: true, freedBytes: clip.sizeBytes });
+      }
+      Object.assign(clip, body);
+      return Response.json(clip);
+    }
     return Response.json({ code: 'NOT_FOUND', message: route, userMessage: 'Not found.' }, { status: 404 });
   }
 }
@@ -130,4 +155,29 @@ export function publish(room: Room, pub: LocalTrackPublication): void {
 
 export function unpublish(room: Room, pub: LocalTrackPublication): void {
   room.emit(RoomEvent.LocalTrackUnpublished, pub, room.localParticipant);
+}
+
+export function makeClip(id: string, overrides: Partial<ClipDto> = {}): ClipDto {
+  return {
+    id,
+    ownerId: 'u1',
+    sessionId: 's1',
+    channelId: null,
+    title: null,
+    visibility: 'private',
+    durationSeconds: 60,
+    sizeBytes: 45_000_000,
+    width: 1920,
+    height: 1080,
+    mimeType: 'video/mp4',
+    sha256: 'a'.repeat(64),
+    requestedStart: '2026-01-01T00:00:00.000Z',
+    requestedEnd: '2026-01-01T00:01:00.000Z',
+    actualStart: '2026-01-01T00:00:00.000Z',
+    actualEnd: '2026-01-01T00:01:00.000Z',
+    hasPoster: false,
+    metadata: { clampedStart: false, clampedEnd: false, gaps: [], cutMode: 'accurate', segmentCount: 30 },
+    createdAt: '2026-01-01T00:01:05.000Z',
+    ...overrides,
+  };
 }
