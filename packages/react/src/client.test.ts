@@ -29,7 +29,7 @@ describe('createReplayClient', () => {
     });
     expect(seen[0]?.url).toBe('https://api.example.com/app/livekit/replay/capture');
     expect(seen[0]?.init.method).toBe('POST');
-    expect((seen[0]?.init.headers as Record<string, string>).authorization).toBe('Bearer tok');
+    expect((seen[0]!.init.headers as Record<string, string>).authorization).toBe('Bearer tok');
     expect(client.clipPosterUrl('c/1')).toBe('https://api.example.com/app/livekit/replay/clips/c%2F1/poster');
     expect(client.url({ relative: 'preview/playlist.m3u8?session=s1' })).toBe(
       'https://api.example.com/app/livekit/replay/preview/playlist.m3u8?session=s1',
