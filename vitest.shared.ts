@@ -5,12 +5,15 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 
 /** Workspace packages resolve to their TypeScript sources, so tests need no build step. */
 export const workspaceAliases = {
+  // Subpaths first: aliases match by prefix, in order.
+  '@livekit-replay/core/adapter': here('./packages/core/src/adapter.ts'),
+  '@livekit-replay/core/contract': here('./packages/core/src/contract/index.ts'),
   '@livekit-replay/core': here('./packages/core/src/index.ts'),
-  // The subpath first: aliases match by prefix, in order.
   '@livekit-replay/testing/contracts': here('./packages/testing/src/contracts/index.ts'),
   '@livekit-replay/testing': here('./packages/testing/src/index.ts'),
   '@livekit-replay/adapter-prisma': here('./packages/adapter-prisma/src/index.ts'),
   '@livekit-replay/adapter-redis': here('./packages/adapter-redis/src/index.ts'),
+  '@livekit-replay/nest': here('./packages/nest/src/index.ts'),
 };
 
 export function packageProject(

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFile, mkdtemp, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { Segment } from '@livekit-replay/core';
-import { FfmpegMediaPipeline } from '@livekit-replay/core';
+import type { Segment } from '@livekit-replay/core/adapter';
+import { FfmpegMediaPipeline } from '@livekit-replay/core/adapter';
 import { type CaptureTarget, captureViaManager } from './capture.js';
 import { FFMPEG, run } from './util.js';
 

@@ -5,7 +5,7 @@ import {
   type Segment,
   type SegmentIndexSnapshot,
   selectSegments,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import { readFrameStamps } from '@livekit-replay/testing';
 import { type AlgorithmName, type ClipJob, runAlgorithm } from './algorithms.js';
 import type { CaptureTarget } from './capture.js';

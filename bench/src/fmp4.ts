@@ -20,7 +20,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Segment } from '@livekit-replay/core';
+import type { Segment } from '@livekit-replay/core/adapter';
 import type { ClipOutcome } from './algorithms.js';
 import { FFMPEG, nowMs, run } from './util.js';
 

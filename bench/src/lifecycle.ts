@@ -7,7 +7,8 @@ import {
   TrackCompositeEgressRequest,
   WebhookEvent,
 } from '@livekit/protocol';
-import { newId, ReplayBufferManager, type SessionStore } from '@livekit-replay/core';
+import { ReplayBufferManager, type SessionStore } from '@livekit-replay/core';
+import { newId } from '@livekit-replay/core/adapter';
 import { signWebhook } from '@livekit-replay/testing';
 import { type OpenedStore, openStore, type StoreKind } from './stores.js';
 import { errorMessage, log, nowMs } from './util.js';

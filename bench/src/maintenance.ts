@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { newId, ReplayBufferManager, readSegmentIndex, type SessionStore } from '@livekit-replay/core';
+import { ReplayBufferManager, type SessionStore } from '@livekit-replay/core';
+import { newId, readSegmentIndex } from '@livekit-replay/core/adapter';
 import { renderPlaylist } from '@livekit-replay/testing';
 import type { Measured } from './lifecycle.js';
 import { openStore, type StoreKind } from './stores.js';

@@ -1,6 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createSegmentProber, type SegmentIndexSnapshot, selectSegments } from '@livekit-replay/core';
+import { createSegmentProber, type SegmentIndexSnapshot, selectSegments } from '@livekit-replay/core/adapter';
 import { readFrameStamps } from '@livekit-replay/testing';
 import { type ClipJob, runAlgorithm } from './algorithms.js';
 import { errorMessage, FFMPEG, log, median, nowMs, probeDurationSeconds, run, sha256File } from './util.js';

@@ -1,7 +1,7 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', 'contract/index': 'src/contract/index.ts' },
+  entry: { index: 'src/index.ts', adapter: 'src/adapter.ts', 'contract/index': 'src/contract/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

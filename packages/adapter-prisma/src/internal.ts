@@ -1,9 +1,5 @@
-import {
-  assertExternalId,
-  ReplayBufferError,
-  ReplayErrorCode,
-  type SessionStatus,
-} from '@livekit-replay/core';
+import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { assertExternalId, type SessionStatus } from '@livekit-replay/core/adapter';
 import type { DatabaseProvider } from './connection.js';
 import type { Prisma, PrismaClient } from './generated/postgresql/client.js';
 

@@ -1,4 +1,4 @@
-import { toFileRecord } from '@livekit-replay/core';
+import { toFileRecord } from '@livekit-replay/core/adapter';
 import { newClipRecord, newSessionInput } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPrismaStores } from '../src/index.js';

@@ -1,6 +1,7 @@
 // Faults: Redis unreachable mid-run (a TCP proxy we cut) and Redis restarted with its data gone
 // (a throwaway redis-server we kill). The shared server on 6379 is never touched.
-import type { ReplayNotification, SessionStatus } from '@livekit-replay/core';
+import type { ReplayNotification } from '@livekit-replay/core';
+import type { SessionStatus } from '@livekit-replay/core/adapter';
 import { expectReplayError, newSessionInput, uniqueId, waitFor } from '@livekit-replay/testing/contracts';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,13 +1,13 @@
 // Model-based check: random sequences of store operations give the same answers on Redis as on
 // core's in-memory store (the reference), and leave the Redis indexes consistent.
+import type { SessionStore } from '@livekit-replay/core';
 import {
   MemorySessionStore,
   type NewSession,
   type ReplaySession,
   type SessionPatch,
   type SessionStatus,
-  type SessionStore,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import { newSessionInput } from '@livekit-replay/testing/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

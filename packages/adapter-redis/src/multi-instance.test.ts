@@ -10,13 +10,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import {
-  createMemoryStores,
-  type JobTickOutcome,
-  ReplayBufferManager,
-  type ReplayNotification,
-  type ReplaySession,
-} from '@livekit-replay/core';
+import { createMemoryStores, ReplayBufferManager, type ReplayNotification } from '@livekit-replay/core';
+import type { JobTickOutcome, ReplaySession } from '@livekit-replay/core/adapter';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';

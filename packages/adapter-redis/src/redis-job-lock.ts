@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { type JobLease, type JobLock, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { type JobLock, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import type { JobLease } from '@livekit-replay/core/adapter';
 import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
 import { assertClusterPrefix, DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 import { RELEASE_LOCK, RENEW_LOCK } from './scripts.js';

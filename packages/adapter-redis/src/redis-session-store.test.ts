@@ -1,6 +1,6 @@
 // Redis-specific behaviour of the session store, beyond the shared contract: the key layout,
 // races across separate connections, expiry of ended sessions, validation before any command.
-import type { NewSession, ReplaySession, SessionStatus } from '@livekit-replay/core';
+import type { NewSession, ReplaySession, SessionStatus } from '@livekit-replay/core/adapter';
 import { expectReplayError, newSessionInput, uniqueId } from '@livekit-replay/testing/contracts';
 import { describe, expect, it } from 'vitest';
 import { createRedisAdapters } from './create-redis-adapters.js';

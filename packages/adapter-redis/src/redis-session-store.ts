@@ -1,15 +1,13 @@
+import { ReplayBufferError, ReplayErrorCode, type SessionStore } from '@livekit-replay/core';
 import {
   assertSafeId,
   type CreateSessionOptions,
   type NewSession,
   newSessionRecord,
-  ReplayBufferError,
-  ReplayErrorCode,
   type ReplaySession,
   type SessionPatch,
   type SessionStatus,
-  type SessionStore,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import { CommandRunner, type CommandRunnerOptions, type RedisClient } from './connection.js';
 import { assertClusterPrefix, clientKeyPrefix, DEFAULT_KEY_PREFIX, RedisKeys } from './keys.js';
 import {

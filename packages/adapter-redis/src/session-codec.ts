@@ -1,10 +1,5 @@
-import {
-  ReplayBufferError,
-  ReplayErrorCode,
-  type ReplaySession,
-  type SessionPatch,
-  type SessionStatus,
-} from '@livekit-replay/core';
+import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import type { ReplaySession, SessionPatch, SessionStatus } from '@livekit-replay/core/adapter';
 
 /**
  * How a ReplaySession is stored: one Redis hash, every value a string. A `null` field is an

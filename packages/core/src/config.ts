@@ -21,14 +21,15 @@ export const replayConfigSchema = z.object({
   egressSegmentsDir: z.string().min(1).optional(),
   /** Root for finished clips (local clip storage) and scratch space. */
   clipsDir: z.string().min(1),
-  bufferDurationMinutes: z.number().positive().max(120).default(10),
+  /** How much history the buffer keeps, seconds. */
+  bufferDurationSeconds: z.number().positive().max(7200).default(600),
   segmentDurationSeconds: z.number().int().min(1).max(10).default(2),
   segmentNaming: z.enum(['INDEX', 'TIMESTAMP']).default('INDEX'),
   defaultQuality: z.enum(['720p', '1080p', '1440p', 'source']).default('1080p'),
   /** Longest save allowed, seconds. */
   maxCaptureSeconds: z.number().positive().max(7200).default(600),
-  /** How long a save waits for the segment in progress to complete, ms. */
-  liveEdgeWaitMs: z.number().int().min(0).max(60_000).default(15_000),
+  /** How long a save waits for the segment in progress to complete, seconds. */
+  liveEdgeWaitSeconds: z.number().min(0).max(60).default(15),
   /** Concurrent captures per process (ffmpeg is expensive). */
   maxConcurrentCaptures: z.number().int().min(1).max(64).default(2),
   defaultQuotaBytes: z
@@ -42,7 +43,10 @@ export const replayConfigSchema = z.object({
   /** Extra history kept beyond the buffer before segments are deleted. */
   segmentGraceSeconds: z.number().int().min(0).default(30),
   /** Sessions live longer than this are treated as orphans. */
-  orphanAfterHours: z.number().positive().default(3),
+  orphanAfterSeconds: z
+    .number()
+    .positive()
+    .default(3 * 3600),
   /** A session still waiting for its egress id after this long is orphaned (a start that crashed). */
   startTimeoutSeconds: z.number().int().positive().default(120),
   /** Segment directories no session refers to (left by crashes) are swept once idle this long. */
@@ -85,15 +89,26 @@ export function parseReplayConfig(input: unknown): ReplayConfig {
   };
 }
 
-/** Environment variable names (the seed's, plus ours), mapped to config fields. */
+/**
+ * Environment variable names, mapped to config fields. The seed's names (`REPLAY_SEGMENTS_PATH`,
+ * `REPLAY_EGRESS_OUTPUT_PATH`, `REPLAY_CLIPS_PATH`) and earlier names in other units
+ * (`…_MINUTES`, `…_HOURS`, see REPLAY_ENV_UNITS) are accepted as aliases; when both an alias
+ * and the canonical name are set, the canonical one wins.
+ */
 export const REPLAY_ENV = {
+  // aliases first, so the canonical names below override them
+  REPLAY_SEGMENTS_PATH: 'segmentsDir',
+  REPLAY_EGRESS_OUTPUT_PATH: 'egressSegmentsDir',
+  REPLAY_CLIPS_PATH: 'clipsDir',
+  REPLAY_BUFFER_DURATION_MINUTES: 'bufferDurationSeconds',
+  REPLAY_ORPHAN_AFTER_HOURS: 'orphanAfterSeconds',
   LIVEKIT_URL: 'livekit.url',
   LIVEKIT_API_KEY: 'livekit.apiKey',
   LIVEKIT_API_SECRET: 'livekit.apiSecret',
   REPLAY_SEGMENTS_DIR: 'segmentsDir',
   REPLAY_EGRESS_SEGMENTS_DIR: 'egressSegmentsDir',
   REPLAY_CLIPS_DIR: 'clipsDir',
-  REPLAY_BUFFER_DURATION_MINUTES: 'bufferDurationMinutes',
+  REPLAY_BUFFER_DURATION_SECONDS: 'bufferDurationSeconds',
   REPLAY_SEGMENT_DURATION_SECONDS: 'segmentDurationSeconds',
   REPLAY_SEGMENT_NAMING: 'segmentNaming',
   REPLAY_DEFAULT_QUALITY: 'defaultQuality',
@@ -102,7 +117,8 @@ export const REPLAY_ENV = {
   REPLAY_DEFAULT_QUOTA_BYTES: 'defaultQuotaBytes',
   REPLAY_COMMUNITY_MAX_CONCURRENT: 'defaultCommunityMaxConcurrent',
   REPLAY_RETAIN_AFTER_STOP_SECONDS: 'retainAfterStopSeconds',
-  REPLAY_ORPHAN_AFTER_HOURS: 'orphanAfterHours',
+  REPLAY_ORPHAN_AFTER_SECONDS: 'orphanAfterSeconds',
+  REPLAY_LIVE_EDGE_WAIT_SECONDS: 'liveEdgeWaitSeconds',
   REPLAY_SEGMENT_GRACE_SECONDS: 'segmentGraceSeconds',
   REPLAY_START_TIMEOUT_SECONDS: 'startTimeoutSeconds',
   REPLAY_UNREFERENCED_DIR_GRACE_SECONDS: 'unreferencedDirGraceSeconds',
@@ -114,15 +130,22 @@ export const REPLAY_ENV = {
   FFPROBE_PATH: 'ffprobePath',
 } as const;
 
+/** Aliases in another unit: the value is multiplied into seconds. */
+export const REPLAY_ENV_UNITS: Partial<Record<keyof typeof REPLAY_ENV, number>> = {
+  REPLAY_BUFFER_DURATION_MINUTES: 60,
+  REPLAY_ORPHAN_AFTER_HOURS: 3600,
+};
+
 const NUMERIC_FIELDS = new Set([
-  'bufferDurationMinutes',
+  'bufferDurationSeconds',
+  'liveEdgeWaitSeconds',
   'segmentDurationSeconds',
   'maxCaptureSeconds',
   'maxConcurrentCaptures',
   'defaultQuotaBytes',
   'defaultCommunityMaxConcurrent',
   'retainAfterStopSeconds',
-  'orphanAfterHours',
+  'orphanAfterSeconds',
   'segmentGraceSeconds',
   'startTimeoutSeconds',
   'unreferencedDirGraceSeconds',
@@ -155,7 +178,7 @@ export function replayConfigFromEnv(
     if (raw === undefined || raw === '') continue;
     let value: unknown = raw;
     if (NUMERIC_FIELDS.has(field)) {
-      value = Number(raw);
+      value = Number(raw) * (REPLAY_ENV_UNITS[variable as keyof typeof REPLAY_ENV] ?? 1);
       if (!Number.isFinite(value)) {
         throw new ReplayBufferError(
           ReplayErrorCode.CONFIG_INVALID,

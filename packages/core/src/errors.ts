@@ -54,10 +54,41 @@ export const replayErrorStatus: Record<ReplayErrorCode, number> = {
   INTERNAL: 500,
 };
 
+/**
+ * What a person is shown for each code: short, no internals, fit for a toast as it is. The
+ * seed's wording where it had one (NO_SEGMENTS).
+ */
+export const replayErrorUserMessages: Record<ReplayErrorCode, string> = {
+  INVALID_INPUT: 'That request was not valid. Check what you entered and try again.',
+  CONFIG_INVALID: 'Replays are not set up correctly on this server. Please tell an administrator.',
+  SESSION_NOT_FOUND:
+    'That replay buffer no longer exists. Start sharing your screen again to record a new one.',
+  SESSION_NOT_ACTIVE: 'That replay buffer has ended and its recording is no longer available.',
+  CLIP_NOT_FOUND: 'That clip does not exist or is not available to you.',
+  ALREADY_ACTIVE: 'You already have a replay buffer running.',
+  LIMIT_REACHED: 'Too many replay buffers are running here right now. Try again later.',
+  DISABLED: 'Replays are turned off here.',
+  FORBIDDEN: 'You are not allowed to do that.',
+  QUOTA_EXCEEDED: 'Your clip storage is full. Delete some clips to save new ones.',
+  RATE_LIMITED: 'You are saving clips too quickly. Wait a moment, then try again.',
+  CAPTURE_BUSY: 'The server is busy saving other clips. Try again in a few seconds.',
+  NO_SEGMENTS: 'Your replay is still warming up. Keep sharing your screen for a few seconds, then try again.',
+  RANGE_UNAVAILABLE: 'That part of the replay is no longer available.',
+  RANGE_NOT_SATISFIABLE: 'That part of the file is not available.',
+  EGRESS_UNAVAILABLE: 'Recording is temporarily unavailable. Try again in a moment.',
+  EGRESS_FAILED: 'The recording could not be started or stopped. Try again.',
+  WEBHOOK_INVALID: 'The request could not be verified.',
+  MEDIA_ERROR: 'The clip could not be made. Try again.',
+  STORAGE_ERROR: 'The clip could not be stored right now. Try again later.',
+  INTERNAL: 'Something went wrong. Try again.',
+};
+
 export interface ReplayBufferErrorOptions {
   cause?: unknown;
   /** Extra structured facts for logs and API responses (never secrets). */
   details?: Record<string, unknown>;
+  /** Overrides the code's default text for people (`replayErrorUserMessages`). */
+  userMessage?: string;
 }
 
 export class ReplayBufferError extends Error {
@@ -65,18 +96,26 @@ export class ReplayBufferError extends Error {
   readonly code: ReplayErrorCode;
   readonly status: number;
   readonly details: Record<string, unknown> | undefined;
+  /** Text fit to show a person as it is (the `message` is for developers). */
+  readonly userMessage: string;
 
   constructor(code: ReplayErrorCode, message: string, options: ReplayBufferErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.status = replayErrorStatus[code];
     this.details = options.details;
+    this.userMessage = options.userMessage ?? replayErrorUserMessages[code];
   }
 
-  toJSON(): { code: ReplayErrorCode; message: string; details?: Record<string, unknown> } {
-    return this.details
-      ? { code: this.code, message: this.message, details: this.details }
-      : { code: this.code, message: this.message };
+  /** The contract's `ErrorResponse` shape. */
+  toJSON(): {
+    code: ReplayErrorCode;
+    message: string;
+    userMessage: string;
+    details?: Record<string, unknown>;
+  } {
+    const base = { code: this.code, message: this.message, userMessage: this.userMessage };
+    return this.details ? { ...base, details: this.details } : base;
   }
 }
 

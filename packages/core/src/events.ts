@@ -1,48 +1,26 @@
+import type { PublicSessionDto, ReplayNotification } from './contract/index.js';
 import type { ClipRecord, ReplaySession } from './types.js';
 
-/** Event names addressed to a user's UI (delivered through the Notifier port). */
-export const ReplayNotificationType = {
-  REPLAY_BUFFER_STARTED: 'REPLAY_BUFFER_STARTED',
-  REPLAY_BUFFER_STOPPED: 'REPLAY_BUFFER_STOPPED',
-  REPLAY_BUFFER_FAILED: 'REPLAY_BUFFER_FAILED',
-  CAPTURE_PROGRESS: 'CAPTURE_PROGRESS',
-  CLIP_READY: 'CLIP_READY',
-  CAPTURE_FAILED: 'CAPTURE_FAILED',
-} as const;
+export type { ReplayNotification } from './contract/notifications.js';
+// One definition of what a UI is told: the browser-safe contract's.
+export { ReplayNotificationType } from './contract/notifications.js';
 
-export type ReplayNotificationType = (typeof ReplayNotificationType)[keyof typeof ReplayNotificationType];
-
-interface NotificationBase {
-  userId: string;
-  sessionId: string | null;
-  /** ISO timestamp of when the event was raised. */
-  at: string;
-}
-
-export type ReplayNotification =
-  | (NotificationBase & { type: 'REPLAY_BUFFER_STARTED'; session: PublicSession })
-  | (NotificationBase & { type: 'REPLAY_BUFFER_STOPPED'; reason: string })
-  | (NotificationBase & { type: 'REPLAY_BUFFER_FAILED'; error: string })
-  | (NotificationBase & { type: 'CAPTURE_PROGRESS'; captureId: string; fraction: number })
-  | (NotificationBase & { type: 'CLIP_READY'; captureId: string; clipId: string })
-  | (NotificationBase & { type: 'CAPTURE_FAILED'; captureId: string; code: string; error: string });
+/** Fields every notification about a session carries. */
+export type NotificationBase = Pick<
+  ReplayNotification,
+  'id' | 'userId' | 'sessionId' | 'egressId' | 'roomName' | 'channelId' | 'at'
+>;
 
 /** The part of a session that is safe to send to its user's browser. */
-export interface PublicSession {
-  id: string;
-  status: ReplaySession['status'];
-  roomName: string;
-  quality: ReplaySession['quality'];
-  createdAt: string;
-  startedAt: string | null;
-  endedAt: string | null;
-}
+export type PublicSession = PublicSessionDto;
 
-export function toPublicSession(session: ReplaySession): PublicSession {
+export function toPublicSession(session: ReplaySession): PublicSessionDto {
   return {
     id: session.id,
     status: session.status,
     roomName: session.roomName,
+    channelId: session.channelId,
+    egressId: session.egressId,
     quality: session.quality,
     createdAt: session.createdAt.toISOString(),
     startedAt: session.startedAt?.toISOString() ?? null,
@@ -59,6 +37,21 @@ export interface ReplayManagerEvents {
   'capture:progress': (info: { captureId: string; fraction: number }) => void;
   'capture:completed': (clip: ClipRecord) => void;
   'capture:failed': (info: { captureId: string; sessionId: string; error: Error }) => void;
-  /** Something went wrong in a background path that has no caller to throw to. */
-  error: (error: Error) => void;
+  /**
+   * Something went wrong in a path that has no caller to throw to (a background job, a cleanup
+   * after a failure). `context` says what was being done and to what.
+   */
+  error: (error: Error, context?: ReplayErrorContext) => void;
+  /** Something works but not as the integrator probably wants (e.g. in-memory stores). */
+  warning: (warning: { code: string; message: string }) => void;
+}
+
+export interface ReplayErrorContext {
+  /** What was being done, e.g. `releasing the quota reservation`. */
+  operation: string;
+  sessionId?: string;
+  clipId?: string;
+  userId?: string;
+  egressId?: string;
+  path?: string;
 }

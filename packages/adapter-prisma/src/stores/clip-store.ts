@@ -1,3 +1,4 @@
+import { type ClipStore, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import {
   assertByteCount,
   assertExternalId,
@@ -5,16 +6,13 @@ import {
   type ClipMetadata,
   type ClipPage,
   type ClipRecord,
-  type ClipStore,
   type ClipVisibility,
   decodeClipCursor,
   encodeClipCursor,
   type ListClipsOptions,
-  ReplayBufferError,
-  ReplayErrorCode,
   resolveClipPageSize,
   toFileRecord,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import type { Prisma, ReplayClip } from '../generated/postgresql/client.js';
 import {
   assertDate,

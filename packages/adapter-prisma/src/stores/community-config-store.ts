@@ -1,9 +1,9 @@
+import type { CommunityConfigStore } from '@livekit-replay/core';
 import {
   assertCommunityConfig,
   assertExternalId,
-  type CommunityConfigStore,
   type CommunityReplayConfig,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import { db, guard, type StoreContext, uniqueViolation } from '../internal.js';
 
 /** CommunityConfigStore on Prisma: one row per community, written with an upsert. */

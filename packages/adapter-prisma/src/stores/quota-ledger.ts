@@ -1,11 +1,5 @@
-import {
-  assertByteCount,
-  assertExternalId,
-  type QuotaLedger,
-  type QuotaUsage,
-  ReplayBufferError,
-  ReplayErrorCode,
-} from '@livekit-replay/core';
+import { type QuotaLedger, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { assertByteCount, assertExternalId, type QuotaUsage } from '@livekit-replay/core/adapter';
 import type { UserReplayQuota } from '../generated/postgresql/client.js';
 import {
   db,

@@ -1,3 +1,4 @@
+import { ReplayBufferError, ReplayErrorCode, type SessionStore } from '@livekit-replay/core';
 import {
   assertExternalId,
   assertNonNegativeInteger,
@@ -6,14 +7,11 @@ import {
   type NewSession,
   newSessionRecord,
   type QualityPreset,
-  ReplayBufferError,
-  ReplayErrorCode,
   type ReplaySession,
   type SegmentNaming,
   type SessionPatch,
   type SessionStatus,
-  type SessionStore,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import type { EgressSession } from '../generated/postgresql/client.js';
 import {
   assertDate,

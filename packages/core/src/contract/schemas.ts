@@ -105,6 +105,7 @@ export const communityConfigRequestSchema = z.object({
   maxConcurrent: z.number().int().min(0).max(10_000),
 });
 export const userQuotaRequestSchema = z.object({ limitBytes: z.number().int().min(0) });
+export type CommunityConfigDto = z.infer<typeof communityConfigRequestSchema> & { communityId: string };
 
 // ---- responses ---------------------------------------------------------------------------
 
@@ -144,6 +145,8 @@ export const roomStatusSchema = z.object({
     z.object({ userId: z.string(), sessionId: libraryIdSchema, status: sessionStatusSchema }),
   ),
 });
+
+export type RoomStatusDto = z.infer<typeof roomStatusSchema>;
 
 export const clipMetadataSchema = z.object({
   clampedStart: z.boolean(),
@@ -203,6 +206,9 @@ export const publicClipPageSchema = z.object({
   nextCursor: z.string().nullable(),
 });
 
+export type ClipPageDto = z.infer<typeof clipPageSchema>;
+export type PublicClipPageDto = z.infer<typeof publicClipPageSchema>;
+
 export const quotaSchema = z.object({
   userId: z.string(),
   limitBytes: z.number(),
@@ -217,6 +223,9 @@ export const shareClipResponseSchema = z.object({
   messageId: z.string(),
   madePublic: z.boolean(),
 });
+
+export type DeleteClipResponse = z.infer<typeof deleteClipResponseSchema>;
+export type ShareClipResponse = z.infer<typeof shareClipResponseSchema>;
 
 export const previewSchema = z.object({
   sessionId: z.string(),
@@ -241,6 +250,8 @@ export const thumbnailsSchema = z.object({
   width: z.number(),
   items: z.array(z.object({ name: z.string(), at: z.string(), url: z.string() })),
 });
+
+export type ThumbnailsDto = z.infer<typeof thumbnailsSchema>;
 
 /** Every error answer: `userMessage` can be shown to a person as it is. */
 export const errorResponseSchema = z.object({

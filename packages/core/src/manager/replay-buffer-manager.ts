@@ -1,82 +1,89 @@
 import path from 'node:path';
 import EventEmitter from 'eventemitter3';
-import { parseReplayConfig, type ReplayConfig, type ReplayConfigInput } from '../config.js';
-import type { ReplayManagerEvents, ReplayNotification } from '../events.js';
-import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
-import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
-import { createMemoryStores, InProcessJobLock, InProcessNotifier } from '../memory/index.js';
-import type { ClipSharer } from '../ports/clip-sharer.js';
-import type { ByteRange, ClipStorage } from '../ports/clip-storage.js';
-import type { ClipPage, ClipStore } from '../ports/clip-store.js';
-import type { CommunityConfigStore, CommunityReplayConfig } from '../ports/community-config-store.js';
-import type { EgressGateway } from '../ports/egress-gateway.js';
-import type { JobLock } from '../ports/job-lock.js';
-import type { MediaPipeline } from '../ports/media-pipeline.js';
-import type { Notifier } from '../ports/notifier.js';
-import type { QuotaLedger, QuotaUsage } from '../ports/quota-ledger.js';
-import type { RateLimiter } from '../ports/rate-limiter.js';
-import type { SessionStore } from '../ports/session-store.js';
-import { createSegmentProber } from '../segments/segment-probe.js';
-import { LocalClipStorage } from '../storage/local-clip-storage.js';
-import type { ClipRecord, ClipVisibility, ReplaySession } from '../types.js';
-import { startReplayBuffer, stopReplayBuffer } from './buffer-control.js';
-import { type BufferStatus, getBufferStatus } from './buffer-status.js';
-import { captureReplay } from './capture.js';
-import { CaptureSlots } from './capture-slots.js';
-import {
-  type ClipStream,
-  type DeleteClipResult,
-  deleteClip,
-  getClip,
-  getQuotaUsage,
-  type ListClipsPageOptions,
-  type ListPublicClipsOptions,
-  listClips,
-  listPublicClips,
-  openClipPoster,
-  openClipStream,
-  type PosterStream,
-  type ShareClipInput,
-  type ShareClipResult,
-  setClipVisibility,
-  setUserQuota,
-  shareClip,
-} from './clip-library.js';
-import type { AuthorizeHook, ManagerContext } from './context.js';
-import type { CaptureReplayInput, StartReplayBufferInput, StopReplayBufferInput } from './inputs.js';
-import { parseInput, sessionAccessSchema } from './inputs.js';
-import {
-  cleanupOldSegments,
-  cleanupOrphanedSessions,
-  type OrphanCleanupResult,
-  type ReconcileResult,
-  reconcileEgressStatus,
-  type SegmentCleanupResult,
-} from './maintenance.js';
-import {
-  getPreview,
-  type PreviewPlaylist,
-  type PreviewSegmentStream,
-  type PreviewUrlBuilder,
-  resolvePreviewSegment,
-} from './preview.js';
-import { type RateLimitWindow, SlidingWindowRateLimiter } from './rate-limiter.js';
+import { startReplayBuffer, stopReplayBuffer } from '../buffer/buffer-control.js';
+import { getBufferStatus } from '../buffer/buffer-status.js';
+import { getRoomStatus } from '../buffer/room-status.js';
+import { captureReplay } from '../capture/capture.js';
+import { type ReplayStream, streamReplay } from '../capture/stream.js';
+import { parseReplayConfig, type ReplayConfig } from '../config.js';
+import type {
+  BufferStatusDto,
+  ClipDto,
+  ClipPageDto,
+  CommunityConfigDto,
+  DeleteClipResponse,
+  PreviewDto,
+  PublicClipDto,
+  PublicClipPageDto,
+  PublicSessionDto,
+  QuotaDto,
+  RoomStatusDto,
+  ShareClipResponse,
+  ShareTarget,
+  ThumbnailsDto,
+} from '../contract/schemas.js';
+import { type ReplayManagerEvents, type ReplayNotification, toPublicSession } from '../events.js';
+import { cleanupOrphanedSessions, type OrphanCleanupResult } from '../jobs/orphan-cleanup.js';
+import { type ReconcileResult, reconcileEgressStatus } from '../jobs/reconcile.js';
 import {
   type JobTickOutcome,
   type LifecycleJob,
   type LifecycleRunner,
   type LifecycleSchedulerOptions,
   startLifecycle,
-} from './scheduler.js';
-import { loadOwnedSession } from './session-lifecycle.js';
+} from '../jobs/scheduler.js';
+import { cleanupOldSegments, type SegmentCleanupResult } from '../jobs/segment-cleanup.js';
 import {
-  getThumbnails,
-  resolveThumbnail,
-  type ThumbnailOptions,
-  type ThumbnailStream,
-  type TimelineThumbnails,
-} from './thumbnails.js';
-import { handleWebhook, type WebhookResult } from './webhooks.js';
+  type ClipFileStream,
+  openClipFile,
+  openClipPoster,
+  type PosterStream,
+} from '../library/clip-files.js';
+import {
+  deleteClip,
+  getClip,
+  getQuota,
+  type ListClipsInput,
+  type ListPublicClipsInput,
+  listClips,
+  listPublicClips,
+  setUserQuota,
+  updateClip,
+} from '../library/clips.js';
+import { shareClip } from '../library/share.js';
+import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
+import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
+import { withPreviewRemux } from '../media/preview-media.js';
+import { createMemoryStores } from '../memory/create-memory-stores.js';
+import { InProcessJobLock } from '../memory/in-process-job-lock.js';
+import { InProcessNotifier } from '../memory/in-process-notifier.js';
+import { type RateLimitWindow, SlidingWindowRateLimiter } from '../memory/sliding-window-rate-limiter.js';
+import type { ByteRange } from '../ports/clip-storage.js';
+import { defaultPreviewUrl } from '../preview/playlist.js';
+import {
+  getPreview,
+  openPreviewSegment,
+  type PreviewRequest,
+  type PreviewSegmentStream,
+  sessionFrameRate,
+} from '../preview/preview.js';
+import { getThumbnails, openThumbnail, type ThumbnailStream } from '../preview/thumbnails.js';
+import { CaptureSlots } from '../runtime/capture-slots.js';
+import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
+import { toClipDto, toClipDtoFor, toPublicClipDto, toQuotaDto } from '../runtime/dto.js';
+import type {
+  CaptureReplayInput,
+  StartReplayBufferInput,
+  StopReplayBufferInput,
+  StreamReplayInput,
+} from '../runtime/inputs.js';
+import { currentSessionSchema, parseInput, sessionAccessSchema } from '../runtime/inputs.js';
+import { loadOwnedSession, readSessionIndex } from '../runtime/session-lifecycle.js';
+import { createSegmentProber } from '../segments/segment-probe.js';
+import { LocalClipStorage } from '../storage/local-clip-storage.js';
+import { handleWebhook, type WebhookResult } from '../webhooks/webhooks.js';
+import type { ReplayBufferManagerOptions } from './options.js';
+import { toPreviewDto, toThumbnailsDto } from './views.js';
 
 /** Production's limits: 3 saves a minute and 15 an hour per user. */
 export const DEFAULT_CAPTURE_RATE_LIMITS: RateLimitWindow[] = [
@@ -84,243 +91,272 @@ export const DEFAULT_CAPTURE_RATE_LIMITS: RateLimitWindow[] = [
   { limit: 15, windowMs: 3_600_000 },
 ];
 
-export interface ReplayBufferManagerOptions {
-  config: ReplayConfig | ReplayConfigInput;
-  /** Stores default to in-memory ones (single process, nothing survives a restart). */
-  sessions?: SessionStore;
-  clips?: ClipStore;
-  quotas?: QuotaLedger;
-  communities?: CommunityConfigStore;
-  /** Defaults to livekit-server-sdk's EgressClient with `config.livekit`. */
-  egress?: EgressGateway;
-  /** Defaults to a LocalClipStorage in `config.clipsDir`. */
-  storage?: ClipStorage;
-  /** Defaults to ffmpeg (fluent-ffmpeg) with `config.ffmpegPath`. */
-  media?: MediaPipeline;
-  notifier?: Notifier;
-  jobLock?: JobLock;
-  authorize?: AuthorizeHook;
-  /** Posts shared clips into your chat (channel or DM); without it shareClip answers DISABLED. */
-  clipSharer?: ClipSharer;
-  /**
-   * URIs for preview segments and timeline thumbnails, e.g.
-   * `({ sessionId, name, kind }) => \`/api/replay/sessions/${sessionId}/preview/${kind}s/${name}\``.
-   * Default: the bare name, relative to the playlist's URL (thumbnails under `thumbnails/`).
-   */
-  previewSegmentUrl?: PreviewUrlBuilder;
-  /** Per-user save limits (in-process); `false` turns them off (tests, trusted callers). */
-  captureRateLimits?: RateLimitWindow[] | false;
-  /**
-   * A limiter shared by every instance (e.g. the Redis adapter's RedisRateLimiter); wins over
-   * `captureRateLimits`.
-   */
-  rateLimiter?: RateLimiter;
-}
+type Unsubscribe = () => void;
 
 /**
- * The replay buffer, framework-agnostic. Method names follow the seed integrators know
- * (startReplayBuffer, stopReplayBuffer, captureReplay, …); every failure is a
- * ReplayBufferError with a code.
+ * The replay buffer, framework-agnostic. Every method takes one input object and resolves
+ * with a plain serialisable object (the contract's DTOs: instants as ISO strings), or
+ * rejects with a ReplayBufferError (`code`, `message`, `userMessage`, `details`).
  */
 export class ReplayBufferManager {
   readonly config: ReplayConfig;
-  /** In-process events for logging and metrics. Background failures arrive as `error`. */
+  /** In-process events for logging and metrics (`error`, `warning`, `session:*`, `capture:*`). */
   readonly events = new EventEmitter<ReplayManagerEvents>();
   protected readonly ctx: ManagerContext;
+  private lifecycle: LifecycleRunner | null = null;
+  private lifecycleStarting: Promise<void> | null = null;
 
   constructor(options: ReplayBufferManagerOptions) {
     this.config = parseReplayConfig(options.config);
+    const stores = options.stores ?? {};
     const memory = createMemoryStores();
-    const rateLimits = options.captureRateLimits ?? DEFAULT_CAPTURE_RATE_LIMITS;
+    const missing = (['sessions', 'clips', 'quotas', 'communities'] as const).filter((name) => !stores[name]);
+    const coordination = options.coordination ?? {};
+    const hooks = options.hooks ?? {};
+    const media =
+      options.media ??
+      new FfmpegMediaPipeline({
+        ffmpegPath: this.config.ffmpegPath,
+        ffprobePath: this.config.ffprobePath,
+        ...(this.config.fragmentCache
+          ? { fragmentCacheDir: path.join(this.config.clipsDir, FRAGMENT_CACHE_DIR) }
+          : {}),
+      });
+    const rateLimiter = coordination.rateLimiter ?? new SlidingWindowRateLimiter(DEFAULT_CAPTURE_RATE_LIMITS);
     this.ctx = {
       config: this.config,
-      sessions: options.sessions ?? memory.sessions,
-      clips: options.clips ?? memory.clips,
-      quotas: options.quotas ?? memory.quotas,
-      communities: options.communities ?? memory.communities,
+      sessions: stores.sessions ?? memory.sessions,
+      clips: stores.clips ?? memory.clips,
+      quotas: stores.quotas ?? memory.quotas,
+      communities: stores.communities ?? memory.communities,
       egress: options.egress ?? new LiveKitEgressGateway(this.config.livekit),
       storage: options.storage ?? new LocalClipStorage(this.config.clipsDir),
-      media:
-        options.media ??
-        new FfmpegMediaPipeline({
-          ffmpegPath: this.config.ffmpegPath,
-          ffprobePath: this.config.ffprobePath,
-          ...(this.config.fragmentCache
-            ? { fragmentCacheDir: path.join(this.config.clipsDir, FRAGMENT_CACHE_DIR) }
-            : {}),
-        }),
-      notifier: options.notifier ?? new InProcessNotifier(),
-      jobLock: options.jobLock ?? new InProcessJobLock(),
+      media: withPreviewRemux(media, this.config.ffmpegPath),
+      notifier: coordination.notifier ?? new InProcessNotifier(),
+      jobLock: coordination.jobLock ?? new InProcessJobLock(),
       segmentProber: createSegmentProber(
         this.config.ffprobePath ? { ffprobePath: this.config.ffprobePath } : {},
       ),
       events: this.events,
       captureSlots: new CaptureSlots(this.config.maxConcurrentCaptures),
-      rateLimiter:
-        options.rateLimiter ?? (rateLimits === false ? null : new SlidingWindowRateLimiter(rateLimits)),
-      authorize: options.authorize ?? null,
-      clipSharer: options.clipSharer ?? null,
-      previewUrl: options.previewSegmentUrl ?? null,
+      rateLimiter: rateLimiter === false ? null : rateLimiter,
+      authorize: hooks.authorize ?? null,
+      clipSharer: hooks.clipSharer ?? null,
+      clipFileRecords: hooks.clipFileRecords ?? null,
+      previewUrl: hooks.previewUrl ?? null,
+    };
+    if (missing.length > 0) {
+      // After the constructor returns, so a listener attached right away hears it.
+      process.nextTick(() =>
+        this.events.emit('warning', {
+          code: 'IN_MEMORY_STORES',
+          message: `No ${missing.join(', ')} store given: using in-memory ones (one process; everything is lost on restart). Pass stores (e.g. @livekit-replay/adapter-prisma) in production.`,
+        }),
+      );
+    }
+  }
+
+  /** Listens to an in-process event; returns the function that stops listening. */
+  on<E extends keyof ReplayManagerEvents>(event: E, listener: ReplayManagerEvents[E]): Unsubscribe {
+    this.events.on(event, listener as never);
+    return () => {
+      this.events.off(event, listener as never);
     };
   }
 
-  // ── Buffer control ────────────────────────────────────────────────────────────────────
+  // ── Buffer ────────────────────────────────────────────────────────────────────────────
 
-  /** Starts the user's replay buffer (a LiveKit Track Composite egress writing HLS segments). */
-  startReplayBuffer(input: StartReplayBufferInput): Promise<ReplaySession> {
-    return startReplayBuffer(this.ctx, input);
+  /** Starts the user's buffer (a Track Composite egress writing HLS), replacing a live one unless `replace: false`. */
+  async startReplayBuffer(input: StartReplayBufferInput): Promise<PublicSessionDto> {
+    return toPublicSession(await startReplayBuffer(this.ctx, input));
   }
 
-  /** Stops the user's buffer; segments stay for `retainAfterStopSeconds` so a save still works. */
-  stopReplayBuffer(input: StopReplayBufferInput): Promise<ReplaySession> {
-    return stopReplayBuffer(this.ctx, input);
+  /** Stops `sessionId`, or the user's live buffer; segments stay for `retainAfterStopSeconds`. */
+  async stopReplayBuffer(input: StopReplayBufferInput): Promise<PublicSessionDto> {
+    return toPublicSession(await stopReplayBuffer(this.ctx, input));
   }
 
   /** The session, if the user owns it. */
-  async getSession(input: { sessionId: string; userId: string }): Promise<ReplaySession> {
+  async getSession(input: { userId: string; sessionId: string }): Promise<PublicSessionDto> {
     const { sessionId, userId } = parseInput(sessionAccessSchema, input, 'session request');
-    return loadOwnedSession(this.ctx, sessionId, userId);
+    return toPublicSession(await loadOwnedSession(this.ctx, sessionId, userId));
   }
 
-  /** The user's live session, or null. */
-  getActiveSession(userId: string): Promise<ReplaySession | null> {
-    return this.ctx.sessions.findLiveByUser(userId);
-  }
-
-  /** Warming up? How much is buffered? How big would each preset save be? */
-  getBufferStatus(input: { sessionId: string; userId: string }): Promise<BufferStatus> {
+  /** Warming up? How much is buffered? How big would each preset save be? Null: no buffer. */
+  getBufferStatus(input: { userId: string; sessionId?: string }): Promise<BufferStatusDto | null> {
     return getBufferStatus(this.ctx, input);
   }
 
-  /** A community's replay settings; the configured defaults when it never set any. */
-  async getCommunityConfig(communityId: string): Promise<CommunityReplayConfig> {
-    return (
-      (await this.ctx.communities.get(communityId)) ?? {
-        communityId,
-        enabled: true,
-        maxConcurrent: this.config.defaultCommunityMaxConcurrent,
-      }
-    );
-  }
-
-  /** Turns replay buffers on or off in a community and sets how many may run at once. */
-  setCommunityConfig(config: CommunityReplayConfig): Promise<CommunityReplayConfig> {
-    return this.ctx.communities.set(config);
+  /** Who is buffering in a room (ids only). */
+  getRoomStatus(input: { roomName: string }): Promise<RoomStatusDto> {
+    return getRoomStatus(this.ctx, input);
   }
 
   // ── Capture ───────────────────────────────────────────────────────────────────────────
 
-  /** Saves the last `durationSeconds` (or a wall-clock range) as an MP4 clip. */
-  captureReplay(input: CaptureReplayInput): Promise<ClipRecord> {
-    return captureReplay(this.ctx, input);
+  /** Saves the last `durationSeconds` (or `startAt`–`endAt`) as an MP4 clip. */
+  async captureReplay(input: CaptureReplayInput): Promise<ClipDto> {
+    return toClipDto(await captureReplay(this.ctx, input));
   }
 
-  // ── Clip library ──────────────────────────────────────────────────────────────────────
-
-  /** The user's own clips, newest first (cursor pagination). */
-  listClips(userId: string, options?: ListClipsPageOptions): Promise<ClipPage> {
-    return listClips(this.ctx, userId, options);
+  /** The same cut as a save, streamed to the caller: no clip record, no quota. */
+  streamReplay(input: StreamReplayInput): Promise<ReplayStream> {
+    return streamReplay(this.ctx, input);
   }
 
-  /** A user's public clips, newest first; with `viewerId`, only those the authorize hook lets them view. */
-  listPublicClips(ownerId: string, options?: ListPublicClipsOptions): Promise<ClipPage> {
-    return listPublicClips(this.ctx, ownerId, options);
+  // ── Preview ───────────────────────────────────────────────────────────────────────────
+
+  /** The trim timeline: the playlist's URL, its span and each segment's wall-clock start. */
+  async getPreview(input: PreviewRequest): Promise<PreviewDto> {
+    const preview = await getPreview(this.ctx, input);
+    const urlFor = this.ctx.previewUrl ?? defaultPreviewUrl;
+    const session = await loadOwnedSession(this.ctx, preview.sessionId, input.userId);
+    const frameRate = await sessionFrameRate(this.ctx, await readSessionIndex(this.ctx, session), session.id);
+    return toPreviewDto(
+      preview,
+      urlFor({ sessionId: preview.sessionId, name: 'playlist.m3u8', kind: 'playlist' }),
+      frameRate,
+    );
   }
 
-  /** One clip: the owner's, or a public one the authorize hook (`view_clip`) allows. Else CLIP_NOT_FOUND / FORBIDDEN. */
-  getClip(clipId: string, viewerId: string): Promise<ClipRecord> {
-    return getClip(this.ctx, clipId, viewerId);
+  /** The VOD HLS playlist over the buffer (hls.js); `segmentUrl` overrides the segment URIs. */
+  async getPreviewPlaylist(
+    input: PreviewRequest & { segmentUrl?: PreviewUrlBuilder },
+  ): Promise<{ playlist: string; mimeType: 'application/vnd.apple.mpegurl' }> {
+    const preview = await getPreview(this.ctx, { ...input, urlFor: input.segmentUrl });
+    return { playlist: preview.playlist, mimeType: preview.mimeType };
   }
 
-  /** Deletes the owner's clip (file, poster, record) and gives its bytes back. Idempotent. */
-  deleteClip(clipId: string, userId: string): Promise<DeleteClipResult> {
-    return deleteClip(this.ctx, clipId, userId);
-  }
-
-  setClipVisibility(clipId: string, userId: string, visibility: ClipVisibility): Promise<ClipRecord> {
-    return setClipVisibility(this.ctx, clipId, userId, visibility);
-  }
-
-  /** Posts the clip to a channel or a DM through the `clipSharer` (making it public). */
-  shareClip(clipId: string, userId: string, input: ShareClipInput): Promise<ShareClipResult> {
-    return shareClip(this.ctx, clipId, userId, input);
-  }
-
-  /** Streams a clip, whole or a byte range (`range` may be the raw HTTP Range header). */
-  openClipStream(clipId: string, viewerId: string, range?: ByteRange | string | null): Promise<ClipStream> {
-    return openClipStream(this.ctx, clipId, viewerId, range);
-  }
-
-  /** Streams a clip's poster JPEG (same access rules as the clip). */
-  openClipPoster(clipId: string, viewerId: string): Promise<PosterStream> {
-    return openClipPoster(this.ctx, clipId, viewerId);
-  }
-
-  getQuotaUsage(userId: string): Promise<QuotaUsage> {
-    return getQuotaUsage(this.ctx, userId);
-  }
-
-  /** Sets one user's quota in bytes (an admin call: your route decides who may make it). */
-  setUserQuota(userId: string, bytes: number): Promise<QuotaUsage> {
-    return setUserQuota(this.ctx, userId, bytes);
-  }
-
-  /** A VOD HLS playlist over the buffer for the trim preview (see PreviewPlaylist for the time mapping). */
-  getPreview(sessionId: string, userId: string): Promise<PreviewPlaylist> {
-    return getPreview(this.ctx, sessionId, userId);
-  }
-
-  /** Streams one preview segment (remuxed, cached); only names in the session's index resolve. */
-  resolvePreviewSegment(
-    sessionId: string,
-    userId: string,
-    segmentName: string,
-  ): Promise<PreviewSegmentStream> {
-    return resolvePreviewSegment(this.ctx, sessionId, userId, segmentName);
+  /** One preview segment (remuxed, cached); only names in the session's index resolve. */
+  openPreviewSegment(input: PreviewRequest & { name: string }): Promise<PreviewSegmentStream> {
+    return openPreviewSegment(this.ctx, input);
   }
 
   /** Evenly spaced thumbnails along the buffer for a trim timeline. */
-  getThumbnails(sessionId: string, userId: string, options?: ThumbnailOptions): Promise<TimelineThumbnails> {
-    return getThumbnails(this.ctx, sessionId, userId, options);
+  async getThumbnails(input: PreviewRequest & { count?: number; width?: number }): Promise<ThumbnailsDto> {
+    parseInput(
+      currentSessionSchema,
+      { userId: input.userId, sessionId: input.sessionId },
+      'thumbnail request',
+    );
+    return toThumbnailsDto(await getThumbnails(this.ctx, input));
   }
 
-  /** Streams one timeline thumbnail (made on first use, cached per segment). */
-  resolveThumbnail(sessionId: string, userId: string, name: string): Promise<ThumbnailStream> {
-    return resolveThumbnail(this.ctx, sessionId, userId, name);
+  /** One timeline thumbnail (made on first use, cached per segment). */
+  openThumbnail(input: PreviewRequest & { name: string }): Promise<ThumbnailStream> {
+    return openThumbnail(this.ctx, input);
   }
 
-  // ── Lifecycle ─────────────────────────────────────────────────────────────────────────
+  // ── Library ───────────────────────────────────────────────────────────────────────────
 
-  private lifecycle: LifecycleRunner | null = null;
-  private lifecycleStarting: Promise<void> | null = null;
+  /** The user's own clips, newest first (cursor pagination). */
+  async listClips(input: ListClipsInput): Promise<ClipPageDto> {
+    const page = await listClips(this.ctx, input);
+    return { items: page.items.map(toClipDto), nextCursor: page.nextCursor };
+  }
+
+  /** A user's public clips (the public view: no internals); `viewerId` filters through the authorize hook. */
+  async listPublicClips(input: ListPublicClipsInput): Promise<PublicClipPageDto> {
+    const page = await listPublicClips(this.ctx, input);
+    return { items: page.items.map(toPublicClipDto), nextCursor: page.nextCursor };
+  }
+
+  /** One clip: the owner's view for its owner, the public view for anyone the authorize hook allows. */
+  async getClip(input: { clipId: string; viewerId: string }): Promise<ClipDto | PublicClipDto> {
+    return toClipDtoFor(await getClip(this.ctx, input), input.viewerId);
+  }
+
+  /** Changes a clip's visibility or title (owner only). */
+  async updateClip(input: {
+    clipId: string;
+    userId: string;
+    visibility?: 'private' | 'public';
+    title?: string | null;
+  }): Promise<ClipDto> {
+    return toClipDto(await updateClip(this.ctx, input));
+  }
+
+  /** Posts the clip to a channel or a DM through `hooks.clipSharer` (making it public). */
+  async shareClip(input: { clipId: string; userId: string; share: ShareTarget }): Promise<ShareClipResponse> {
+    const result = await shareClip(this.ctx, input);
+    return { clip: toClipDto(result.clip), messageId: result.messageId, madePublic: result.madePublic };
+  }
+
+  /** Deletes the owner's clip (file, poster, record) and gives its bytes back. Idempotent. */
+  deleteClip(input: { clipId: string; userId: string }): Promise<DeleteClipResponse> {
+    return deleteClip(this.ctx, input);
+  }
+
+  /** Streams a clip, whole or a byte range (`range` may be the raw HTTP Range header). */
+  openClipFile(input: {
+    clipId: string;
+    viewerId: string;
+    range?: ByteRange | string | null;
+  }): Promise<ClipFileStream> {
+    return openClipFile(this.ctx, input);
+  }
+
+  /** Streams a clip's poster JPEG (same access rules as the clip). */
+  openClipPoster(input: { clipId: string; viewerId: string }): Promise<PosterStream> {
+    return openClipPoster(this.ctx, input);
+  }
+
+  async getQuota(input: { userId: string }): Promise<QuotaDto> {
+    return toQuotaDto(await getQuota(this.ctx, input));
+  }
+
+  /** Sets one user's quota in bytes (an admin call: your route decides who may make it). */
+  async setUserQuota(input: { userId: string; limitBytes: number }): Promise<QuotaDto> {
+    return toQuotaDto(await setUserQuota(this.ctx, input));
+  }
+
+  // ── Admin ─────────────────────────────────────────────────────────────────────────────
+
+  /** A community's replay settings; the configured defaults when it never set any. */
+  async getCommunityConfig(input: { communityId: string }): Promise<CommunityConfigDto> {
+    const stored = await this.ctx.communities.get(input.communityId);
+    const config = stored ?? { enabled: true, maxConcurrent: this.config.defaultCommunityMaxConcurrent };
+    return { communityId: input.communityId, enabled: config.enabled, maxConcurrent: config.maxConcurrent };
+  }
+
+  /** Turns replay buffers on or off in a community and sets how many may run at once. */
+  async setCommunityConfig(input: CommunityConfigDto): Promise<CommunityConfigDto> {
+    const saved = await this.ctx.communities.set(input);
+    return { communityId: saved.communityId, enabled: saved.enabled, maxConcurrent: saved.maxConcurrent };
+  }
+
+  // ── Webhooks and jobs ─────────────────────────────────────────────────────────────────
 
   /**
    * Handles a LiveKit webhook: pass the raw request body and the `Authorization` header
-   * unchanged. Throws WEBHOOK_INVALID (nothing changes) unless LiveKit signed it; egress
-   * events are applied idempotently, in any order.
+   * unchanged. WEBHOOK_INVALID (nothing changes) unless LiveKit signed it; egress events are
+   * applied idempotently, in any order.
    */
-  handleWebhook(rawBody: string | Uint8Array, authorization: string | undefined): Promise<WebhookResult> {
-    return handleWebhook(this.ctx, rawBody, authorization);
+  handleWebhook(input: {
+    body: string | Uint8Array;
+    authorization: string | undefined;
+  }): Promise<WebhookResult> {
+    return handleWebhook(this.ctx, input);
   }
 
-  /** Trims live buffers to their window, deletes expired sessions' segments, sweeps stray dirs. */
-  cleanupOldSegments(): Promise<SegmentCleanupResult> {
+  /** Trims live buffers to their window, deletes expired sessions' segments, sweeps stray dirs and caches. */
+  cleanupOldSegments(_input: Record<string, never> = {}): Promise<SegmentCleanupResult> {
     return cleanupOldSegments(this.ctx);
   }
 
-  /** Ends sessions nobody will end otherwise (too old, egress gone); deletes expired segments. */
-  cleanupOrphanedSessions(): Promise<OrphanCleanupResult> {
+  /** Ends sessions nobody will end otherwise (too old, never started, egress gone). */
+  cleanupOrphanedSessions(_input: Record<string, never> = {}): Promise<OrphanCleanupResult> {
     return cleanupOrphanedSessions(this.ctx);
   }
 
   /** Compares sessions with LiveKit's live egresses and repairs the differences. */
-  reconcileEgressStatus(): Promise<ReconcileResult> {
+  reconcileEgressStatus(_input: Record<string, never> = {}): Promise<ReconcileResult> {
     return reconcileEgressStatus(this.ctx);
   }
 
   /**
    * Starts the maintenance jobs (each runs once now, then at its interval, once per tick across
-   * instances through the JobLock) and the segment watcher. Call `stopScheduler()` on shutdown.
+   * instances through the JobLock) and the segment watcher. Call `close()` on shutdown.
    */
   async startScheduler(options: LifecycleSchedulerOptions = {}): Promise<void> {
     if (this.lifecycle) return;
@@ -338,6 +374,7 @@ export class ReplayBufferManager {
 
   /** Stops the jobs and the watcher; waits for passes in progress. No timers are left. */
   async stopScheduler(): Promise<void> {
+    // A failed start left nothing running; its error went to the startScheduler caller.
     if (this.lifecycleStarting) await this.lifecycleStarting.catch(() => undefined);
     const runner = this.lifecycle;
     this.lifecycle = null;
@@ -345,12 +382,10 @@ export class ReplayBufferManager {
   }
 
   /** Runs one scheduled tick now, through the job lock (the scheduler must be started). */
-  runScheduledJob(job: LifecycleJob): Promise<JobTickOutcome> {
+  runScheduledJob(input: { job: LifecycleJob }): Promise<JobTickOutcome> {
     if (!this.lifecycle) return Promise.resolve('stopped');
-    return this.lifecycle.runNow(job);
+    return this.lifecycle.runNow(input.job);
   }
-
-  // ── Notifications ─────────────────────────────────────────────────────────────────────
 
   /**
    * Shuts the manager down: stops the scheduler and segment watcher, and waits for background

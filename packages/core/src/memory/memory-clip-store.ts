@@ -134,6 +134,19 @@ export class MemoryClipStore implements ClipStore {
     return structuredClone(record);
   }
 
+  async setTitle(id: string, title: string | null): Promise<ClipRecord | null> {
+    if (title !== null && (typeof title !== 'string' || title.length > 200)) {
+      throw new ReplayBufferError(
+        ReplayErrorCode.INVALID_INPUT,
+        'title must be a string of at most 200 characters',
+      );
+    }
+    const record = this.records.get(id);
+    if (!record) return null;
+    record.title = title;
+    return structuredClone(record);
+  }
+
   async delete(id: string): Promise<ClipRecord | null> {
     const record = this.records.get(id);
     if (!record) return null;

@@ -93,6 +93,14 @@ export class MemorySessionStore implements SessionStore {
     return null;
   }
 
+  async findLatestByUser(userId: string): Promise<ReplaySession | null> {
+    let found: ReplaySession | undefined;
+    for (const record of this.records.values()) {
+      if (record.userId === userId && (!found || byCreatedThenId(found, record) < 0)) found = record;
+    }
+    return found ? structuredClone(found) : null;
+  }
+
   async findByEgressId(egressId: string): Promise<ReplaySession | null> {
     let found: ReplaySession | undefined;
     for (const record of this.records.values()) {

@@ -45,13 +45,18 @@ export interface CutResult {
   fragmentFallbackReason?: string;
 }
 
-/** Media operations on LiveKit segments (fluent-ffmpeg in production). */
+/** Media operations on LiveKit segments (ffmpeg in production). Every ffmpeg run goes through here. */
 export interface MediaPipeline {
   /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4 (+faststart). */
   cut(request: CutRequest): Promise<CutResult>;
   probe(filePath: string): Promise<MediaProbe>;
   /** Writes a JPEG frame of `inputPath` at `atSeconds`, scaled to `width` (height follows). */
   poster(inputPath: string, outputPath: string, atSeconds: number, width?: number): Promise<void>;
+  /**
+   * Rewrites one segment into a clean MPEG-TS (stream copy, original timestamps) for the trim
+   * preview's player. Optional: the manager adds ffmpeg's when a pipeline has none.
+   */
+  remuxSegment?(inputPath: string, outputPath: string, signal?: AbortSignal): Promise<void>;
   /** Stops background work (caches being filled) and waits for it; optional. */
   close?(): Promise<void>;
 }

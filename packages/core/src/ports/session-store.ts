@@ -30,6 +30,12 @@ export interface SessionStore {
 
   findByEgressId(egressId: string): Promise<ReplaySession | null>;
 
+  /**
+   * Optional: the user's newest session in any status (by `createdAt`). Without it the manager
+   * scans ended sessions to find a user's just-ended buffer.
+   */
+  findLatestByUser?(userId: string): Promise<ReplaySession | null>;
+
   /** Sessions in any of `statuses`, oldest first. */
   listByStatus(statuses: readonly SessionStatus[]): Promise<ReplaySession[]>;
 

@@ -1,4 +1,5 @@
-import type { ClipRecord, ClipStore, ListClipsOptions } from '@livekit-replay/core';
+import type { ClipStore } from '@livekit-replay/core';
+import type { ClipRecord, ListClipsOptions } from '@livekit-replay/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deleteAll,

@@ -1,4 +1,5 @@
-import type { CommunityConfigStore, CommunityReplayConfig } from '@livekit-replay/core';
+import type { CommunityConfigStore } from '@livekit-replay/core';
+import type { CommunityReplayConfig } from '@livekit-replay/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectReplayError, resolveRaw, uniqueId } from './helpers.js';
 import type { CommunityConfigStoreContractOptions, RawOf } from './types.js';

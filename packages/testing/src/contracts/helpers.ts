@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { ClipRecord, NewSession, ReplayErrorCode } from '@livekit-replay/core';
+import type { ReplayErrorCode } from '@livekit-replay/core';
+import type { ClipRecord, NewSession } from '@livekit-replay/core/adapter';
 import { expect } from 'vitest';
 
 /** A safe id unique across concurrent suite runs: `${prefix}_${random}`. */

@@ -9,16 +9,14 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
-  type ClipRecord,
   type ClipStore,
   type CommunityConfigStore,
-  parsePlaylist,
   type QuotaLedger,
   ReplayBufferManager,
   type ReplayConfigInput,
-  type ReplaySession,
   type SessionStore,
 } from '@livekit-replay/core';
+import { type ClipRecord, parsePlaylist, type ReplaySession } from '@livekit-replay/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type EgressEmulator, startEgressEmulator } from '../emulator/index.js';
 import { readFrameStamps } from '../frame-stamp.js';
@@ -92,10 +90,14 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
     /** Every clip the suite saved, to check what the stores hold. */
     const saved: ClipRecord[] = [];
 
+    /** Saves through the public API; returns the stored record (storage key included). */
     async function save(durationSeconds: number): Promise<ClipRecord> {
-      const clip = await manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds });
-      saved.push(clip);
-      return clip;
+      const dto = await manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds });
+      const clip = await stores!.clips.get(dto.id);
+      expect(clip).not.toBeNull();
+      expect(dto.requestedStart).toBe(clip!.requestedStart.toISOString());
+      saved.push(clip!);
+      return clip!;
     }
 
     beforeAll(async () => {
@@ -117,18 +119,21 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
           maxCaptureSeconds: 300,
           ...options.config,
         },
-        sessions: stores.sessions,
-        clips: stores.clips,
-        quotas: stores.quotas,
-        communities: stores.communities,
-        captureRateLimits: false,
+        stores: {
+          sessions: stores.sessions,
+          clips: stores.clips,
+          quotas: stores.quotas,
+          communities: stores.communities,
+        },
+        coordination: { rateLimiter: false },
       });
-      session = await manager.startReplayBuffer({
+      const started = await manager.startReplayBuffer({
         userId: user,
         roomName: 'room-e2e',
         videoTrackId: 'TR_video',
         audioTrackId: 'TR_audio',
       });
+      session = (await stores.sessions.get(started.id))!;
       expect(session.egressId).toMatch(/^EG_/);
       // History is pre-filled faster than real time; wait until it is all on disk.
       await emulator.waitForSegments(session.egressId!, Math.floor(HISTORY_SECONDS / 2) - 1, {
@@ -216,7 +221,7 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
       const clip = await save(250);
       expect(clip.metadata.clampedStart).toBe(true);
       const status = await manager.getBufferStatus({ sessionId: session.id, userId: user });
-      expect(clip.actualStart.getTime()).toBeLessThanOrEqual(status.bufferStartMs! + FRAME_MS);
+      expect(clip.actualStart.getTime()).toBeLessThanOrEqual(Date.parse(status!.bufferStart!) + FRAME_MS);
       expect(clip.durationSeconds).toBeGreaterThan(HISTORY_SECONDS - 4);
       expect(clip.durationSeconds).toBeLessThan(250);
     }, 90_000);
@@ -237,9 +242,9 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
         expect(stored!.requestedStart.getTime()).toBe(clip.requestedStart.getTime());
         expect(stored!.actualStart.getTime()).toBe(clip.actualStart.getTime());
       }
-      const page = await manager.listClips(user, { limit: 100 });
+      const page = await manager.listClips({ userId: user, limit: 100 });
       expect(page.items.map((c) => c.id).sort()).toEqual(saved.map((c) => c.id).sort());
-      const usage = await manager.getQuotaUsage(user);
+      const usage = await manager.getQuota({ userId: user });
       expect(usage.usedBytes).toBe(saved.reduce((sum, c) => sum + c.sizeBytes, 0));
       expect(usage.reservedBytes).toBe(0);
       // Live: `starting` until an egress_started webhook or reconciliation (neither runs here).
@@ -279,20 +284,26 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
         roomName: 'room-warmup',
         videoTrackId: 'TR_v2',
       });
-      warmupDir = fresh.segmentDir;
-      const status = await manager.getBufferStatus({ sessionId: fresh.id, userId: warmupUser });
-      expect(status.warmingUp).toBe(true);
-      expect(status.canCapture).toBe(false);
+      warmupDir = (await stores!.sessions.get(fresh.id))!.segmentDir;
+      const status = await manager.getBufferStatus({ userId: warmupUser });
+      expect(status?.session.id).toBe(fresh.id);
+      expect(status!.warmingUp).toBe(true);
+      expect(status!.canCapture).toBe(false);
       await expect(
         manager.captureReplay({ sessionId: fresh.id, userId: warmupUser, durationSeconds: 10 }),
       ).rejects.toMatchObject({ code: 'NO_SEGMENTS' });
       await manager.stopReplayBuffer({ sessionId: fresh.id, userId: warmupUser });
     });
 
-    it('refuses a second buffer for the same user with ALREADY_ACTIVE', async () => {
+    it('refuses a second buffer for the same user with ALREADY_ACTIVE when asked not to replace', async () => {
       await expect(
-        manager.startReplayBuffer({ userId: user, roomName: 'room-e2e', videoTrackId: 'TR_video' }),
-      ).rejects.toMatchObject({ code: 'ALREADY_ACTIVE', status: 409 });
+        manager.startReplayBuffer({
+          userId: user,
+          roomName: 'room-e2e',
+          videoTrackId: 'TR_video',
+          replace: false,
+        }),
+      ).rejects.toMatchObject({ code: 'ALREADY_ACTIVE', status: 409, userMessage: expect.any(String) });
     });
 
     it('answers EGRESS_UNAVAILABLE (503) when LiveKit has no capacity, leaving nothing active', async () => {
@@ -301,17 +312,16 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
         .startReplayBuffer({ userId: refusedUser, roomName: 'room-503', videoTrackId: 'TR_v3' })
         .catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'EGRESS_UNAVAILABLE', status: 503 });
-      expect(await manager.getActiveSession(refusedUser)).toBeNull();
+      expect(await stores!.sessions.findLiveByUser(refusedUser)).toBeNull();
       // Only the two sessions started above have directories; the refused start left none.
       expect((await readdir(segmentsDir)).sort()).toEqual([session.segmentDir, warmupDir].sort());
     });
 
     it('stops: the egress ends, the playlist gets ENDLIST, and a save still works during retention', async () => {
-      const stopped = await manager.stopReplayBuffer({ sessionId: session.id, userId: user });
-      expect(stopped.status).toBe('stopped');
-      expect(stopped.endReason).toBe('user');
+      const stopped = await manager.stopReplayBuffer({ userId: user });
+      expect(stopped).toMatchObject({ id: session.id, status: 'stopped' });
       expect(await stores!.sessions.get(session.id)).toMatchObject({ status: 'stopped', endReason: 'user' });
-      expect(await manager.getActiveSession(user)).toBeNull();
+      expect(await stores!.sessions.findLiveByUser(user)).toBeNull();
       await emulator!.waitForEnd(session.egressId!);
       const playlist = await readFile(
         path.join(segmentsDir, session.segmentDir, session.playlistName),

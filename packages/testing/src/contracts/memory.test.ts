@@ -11,7 +11,7 @@ import {
   MemoryQuotaLedger,
   MemorySessionStore,
   type ReplaySession,
-} from '@livekit-replay/core';
+} from '@livekit-replay/core/adapter';
 import { afterAll, expect } from 'vitest';
 import { runClipStoreContract } from './clip-store-contract.js';
 import { runCommunityConfigStoreContract } from './community-config-store-contract.js';

@@ -7,8 +7,12 @@ import type { NotifierContractOptions } from './types.js';
 function stopped(userId: string, n: number): ReplayNotification {
   return {
     type: 'REPLAY_BUFFER_STOPPED',
+    id: uniqueId('n'),
     userId,
     sessionId: uniqueId('rs'),
+    egressId: uniqueId('EG'),
+    roomName: 'room',
+    channelId: null,
     at: new Date().toISOString(),
     reason: `r${n}`,
   };
@@ -49,8 +53,12 @@ export function runNotifierContract(options: NotifierContractOptions): void {
       const { received, unsubscribe } = await collect(publisher, userId);
       const notification: ReplayNotification = {
         type: 'CLIP_READY',
+        id: uniqueId('n'),
         userId,
         sessionId: uniqueId('rs'),
+        egressId: uniqueId('EG'),
+        roomName: 'room',
+        channelId: 'channel-1',
         at: new Date().toISOString(),
         captureId: uniqueId('cap'),
         clipId: uniqueId('clip'),

@@ -1,4 +1,5 @@
-import type { QuotaLedger, QuotaUsage } from '@livekit-replay/core';
+import type { QuotaLedger } from '@livekit-replay/core';
+import type { QuotaUsage } from '@livekit-replay/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { expectReplayError, resolveRaw, tally, uniqueId } from './helpers.js';
 import type { QuotaLedgerContractOptions, RawOf } from './types.js';

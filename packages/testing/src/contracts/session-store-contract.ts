@@ -1,4 +1,5 @@
-import type { NewSession, ReplaySession, SessionStatus, SessionStore } from '@livekit-replay/core';
+import type { SessionStore } from '@livekit-replay/core';
+import type { NewSession, ReplaySession, SessionStatus } from '@livekit-replay/core/adapter';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   deleteAll,
