@@ -207,9 +207,10 @@ function ClipCard(props: {
             <span className="lkr-clip__playicon" aria-hidden="true">
               ▶
             </span>
-            <span className="lkr-clip__duration">{formatDuration(clip.durationSeconds)}</span>
           </button>
         )}
+        {/* Outside the button: its accessible name is "Play <title>", and the length is read below. */}
+        {playing ? null : <span className="lkr-clip__duration">{formatDuration(clip.durationSeconds)}</span>}
       </div>
       <div className="lkr-clip__body">
         <h3 className="lkr-clip__title">{title}</h3>

@@ -173,7 +173,13 @@ export function TrimPreview(props: TrimPreviewProps) {
             background={
               <div className="lkr-filmstrip" aria-hidden="true" data-lkr-track-part="true">
                 {thumbs?.items.map((t) => (
-                  <img key={t.name} src={client.url({ relative: t.url })} alt="" draggable={false} />
+                  <img
+                    key={t.name}
+                    src={client.url({ relative: t.url })}
+                    alt=""
+                    draggable={false}
+                    onError={(e) => e.currentTarget.setAttribute('data-broken', '')}
+                  />
                 ))}
               </div>
             }

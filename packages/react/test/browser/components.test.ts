@@ -106,7 +106,10 @@ describe('components in Chromium against the real Nest app', () => {
   it('TrimPreview plays the preview; a key moves a handle by exactly one frame; the saved clip starts within a frame of it', async () => {
     const { page, errors } = await open('trim', '&seconds=8');
     await page.waitForSelector('.lkr-trim[data-player="ready"]', { timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.lkr-filmstrip img').length > 0);
+    await page.waitForFunction(() => {
+      const images = [...document.querySelectorAll<HTMLImageElement>('.lkr-filmstrip img')];
+      return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+    });
     await page.screenshot({ path: screenshotPath('trim-preview') });
 
     // Plays, inside the selection.
@@ -208,8 +211,12 @@ describe('components in Chromium against the real Nest app', () => {
     await page.screenshot({ path: screenshotPath('clip-library') });
     expect(await seriousAxeViolations(page)).toEqual([]);
 
-    const first = cards.first();
-    const clipId = (await first.getAttribute('data-clip-id'))!;
+    // The clip saved to #general was made public by the share; the trimmed one is private.
+    expect(await page.locator('.lkr-library__item[data-visibility="public"]').count()).toBe(1);
+    const clipId = (await page
+      .locator('.lkr-library__item[data-visibility="private"]')
+      .getAttribute('data-clip-id'))!;
+    const first = page.locator(`.lkr-library__item[data-clip-id="${clipId}"]`);
     await first.getByRole('button', { name: /^Play / }).click();
     await page.waitForFunction(
       () => {
@@ -225,7 +232,7 @@ describe('components in Chromium against the real Nest app', () => {
     expect((await api<ClipDto>(`clips/${clipId}`)).visibility).toBe('public');
     await page.screenshot({ path: screenshotPath('clip-library-playing') });
 
-    const second = cards.nth(1);
+    const second = page.locator(`.lkr-library__item:not([data-clip-id="${clipId}"])`);
     const doomed = (await second.getAttribute('data-clip-id'))!;
     await second.getByRole('button', { name: /^Delete / }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete this clip?' });
