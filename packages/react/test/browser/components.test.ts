@@ -104,7 +104,7 @@ describe('components in Chromium against the real Nest app', () => {
   };
 
   it('TrimPreview plays the preview; a key moves a handle by exactly one frame; the saved clip starts within a frame of it', async () => {
-    const { page, errors } = await open('trim', '&seconds=8');
+    const { page, errors } = await open('trim', '&seconds=20');
     await page.waitForSelector('.lkr-trim[data-player="ready"]', { timeout: 60_000 });
     await page.waitForFunction(() => {
       const images = [...document.querySelectorAll<HTMLImageElement>('.lkr-filmstrip img')];
