@@ -194,6 +194,11 @@ describe('components in Chromium against the real Nest app', () => {
     expect(clip.durationSeconds).toBeGreaterThan(59.8);
     expect(clip.durationSeconds).toBeLessThan(60.2);
     expect(shared).toHaveLength(1);
+    // The socket (socket.io through the page's origin) delivered the save's progress and result.
+    await page.waitForFunction(() => window.lkr.notifications.includes('CLIP_READY'), undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.evaluate(() => window.lkr.notifications)).toContain('CAPTURE_PROGRESS');
     await page.screenshot({ path: screenshotPath('capture-modal-saved') });
     expect(errors).toEqual([]);
     await page.close();
