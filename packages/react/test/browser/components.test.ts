@@ -239,8 +239,23 @@ describe('components in Chromium against the real Nest app', () => {
 
     const second = page.locator(`.lkr-library__item:not([data-clip-id="${clipId}"])`);
     const doomed = (await second.getAttribute('data-clip-id'))!;
-    await second.getByRole('button', { name: /^Delete / }).click();
+    // Keyboard: Tab reaches Delete with a visible focus ring; Enter opens the confirmation with
+    // focus inside it; Escape closes it and gives focus back to Delete.
+    const deleteButton = second.getByRole('button', { name: /^Delete / });
+    await second.getByRole('button', { name: /^(Public|Private)$/ }).focus();
+    await page.keyboard.press('Tab');
+    expect(await deleteButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await deleteButton.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
+    await page.keyboard.press('Enter');
     const confirm = page.getByRole('dialog', { name: 'Delete this clip?' });
+    await confirm.waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog[open]'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    expect(await deleteButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await cards.count()).toBe(2);
+
+    await deleteButton.click();
     await confirm.waitFor();
     await page.screenshot({ path: screenshotPath('clip-library-delete') });
     expect(await seriousAxeViolations(page)).toEqual([]);
