@@ -46,7 +46,7 @@ export type {
   ClipSharer,
   ClipShareTarget,
 } from './ports/clip-sharer.js';
-export type { ByteRange, ClipStorage, PendingWrite } from './ports/clip-storage.js';
+export type { ByteRange, ClipStorage, PendingWrite, PresignGetOptions } from './ports/clip-storage.js';
 export type { ClipPage, ClipStore, ListClipsOptions } from './ports/clip-store.js';
 export type { CommunityConfigStore, CommunityReplayConfig } from './ports/community-config-store.js';
 export type { EgressGateway, StartSegmentedEgressRequest } from './ports/egress-gateway.js';
