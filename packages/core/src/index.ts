@@ -55,6 +55,13 @@ export type { CutRequest, CutResult, MediaPipeline, MediaProbe } from './ports/m
 export type { Notifier } from './ports/notifier.js';
 export type { QuotaLedger, QuotaUsage } from './ports/quota-ledger.js';
 export type { RateLimiter } from './ports/rate-limiter.js';
+export type {
+  ListSegmentsOptions,
+  OpenSegmentOptions,
+  SegmentSource,
+  SegmentSourceFactory,
+  SegmentSourceLayout,
+} from './ports/segment-source.js';
 export type { CreateSessionOptions, SessionStore } from './ports/session-store.js';
 export * from './segments/index.js';
 // Storage

@@ -8,4 +8,13 @@ export {
   s3Error,
 } from './config.js';
 export { assertStorageKey, normalizeKeyPrefix } from './keys.js';
+export { type ByteChunk, chunksOf, type RangedReadOptions, readChunks } from './ranged-reader.js';
 export { S3ClipStorage, type S3ClipStorageOptions, type S3CommitResult } from './s3-clip-storage.js';
+export { MAX_DELETE_BATCH, S3SegmentSource, type S3SegmentSourceOptions } from './s3-segment-source.js';
+export {
+  type ListedObject,
+  type MergeInput,
+  mergeSegmentIndex,
+  type SegmentTimingProbe,
+} from './segment-merge.js';
+export { presignedProber } from './segment-probe.js';
