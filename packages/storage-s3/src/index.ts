@@ -7,6 +7,7 @@ export {
   s3ConfigFromEnv,
   s3Error,
 } from './config.js';
+export { type EgressWebhook, egressS3Upload, egressWebhooks, withS3Upload } from './egress.js';
 export { assertStorageKey, normalizeKeyPrefix } from './keys.js';
 export { type ByteChunk, chunksOf, type RangedReadOptions, readChunks } from './ranged-reader.js';
 export { S3ClipStorage, type S3ClipStorageOptions, type S3CommitResult } from './s3-clip-storage.js';

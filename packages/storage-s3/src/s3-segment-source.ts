@@ -42,6 +42,12 @@ export interface S3SegmentSourceOptions {
    * deleted by someone else and to catch keys that sort before the last known one.
    */
   fullRelistIntervalMs?: number;
+  /**
+   * Uploads run in parallel, so a segment can complete after later ones. Each listing starts
+   * after the newest key uploaded at least this long before the newest upload seen (default
+   * 2 min); a segment whose upload lags its successors by more is found by the next full listing.
+   */
+  lateUploadWindowMs?: number;
   /** Keys per DeleteObjects request (default and maximum 1000). */
   deleteBatchSize?: number;
   /** Timing of a segment no playlist lists (default: ffprobe over a presigned URL). */
@@ -64,11 +70,11 @@ export class S3SegmentSource implements SegmentSource {
   private readonly client: S3Client;
   private readonly bucket: string;
   private readonly objects = new Map<string, ListedObject>();
-  private lastKey: string | undefined;
   private lastFullListAt = Number.NEGATIVE_INFINITY;
   private readonly partSize: number;
   private readonly concurrency: number;
   private readonly fullRelistIntervalMs: number;
+  private readonly lateUploadWindowMs: number;
   private readonly deleteBatchSize: number;
   private readonly probe: SegmentTimingProbe;
   private readonly now: () => number;
@@ -84,6 +90,7 @@ export class S3SegmentSource implements SegmentSource {
     this.partSize = Math.max(64 * 1024, Math.floor(options.partSizeBytes ?? 1024 * 1024));
     this.concurrency = Math.max(1, Math.floor(options.concurrency ?? 4));
     this.fullRelistIntervalMs = options.fullRelistIntervalMs ?? 5 * 60_000;
+    this.lateUploadWindowMs = Math.max(0, options.lateUploadWindowMs ?? 120_000);
     this.deleteBatchSize = Math.min(
       MAX_DELETE_BATCH,
       Math.max(1, Math.floor(options.deleteBatchSize ?? 1000)),
@@ -201,9 +208,29 @@ export class S3SegmentSource implements SegmentSource {
     }
   }
 
-  /** Lists segment objects after the last known key (or all of them, now and then). */
+  /**
+   * The key to list after: the newest key whose upload completed `lateUploadWindowMs` before
+   * the newest upload seen (S3's clock on both sides). Undefined: list from the start.
+   */
+  private resumeKey(): string | undefined {
+    let newestUpload = Number.NEGATIVE_INFINITY;
+    for (const o of this.objects.values()) newestUpload = Math.max(newestUpload, o.lastModifiedMs);
+    let resume: string | undefined;
+    for (const o of this.objects.values()) {
+      if (
+        o.lastModifiedMs <= newestUpload - this.lateUploadWindowMs &&
+        (resume === undefined || o.key > resume)
+      ) {
+        resume = o.key;
+      }
+    }
+    return resume;
+  }
+
+  /** Lists segment objects after the settled ones (or all of them, now and then). */
   private async refreshListing(signal?: AbortSignal): Promise<void> {
-    const full = this.lastKey === undefined || this.now() - this.lastFullListAt >= this.fullRelistIntervalMs;
+    const full = this.objects.size === 0 || this.now() - this.lastFullListAt >= this.fullRelistIntervalMs;
+    const startAfter = full ? undefined : this.resumeKey();
     const prefix = `${this.keyPrefix}${this.layout.filenamePrefix}_`;
     const seen = new Map<string, ListedObject>();
     let token: string | undefined;
@@ -213,7 +240,7 @@ export class S3SegmentSource implements SegmentSource {
           new ListObjectsV2Command({
             Bucket: this.bucket,
             Prefix: prefix,
-            StartAfter: full || token ? undefined : this.lastKey,
+            StartAfter: token ? undefined : startAfter,
             ContinuationToken: token,
           }),
           signal ? { abortSignal: signal } : {},
@@ -228,7 +255,6 @@ export class S3SegmentSource implements SegmentSource {
             sizeBytes: item.Size ?? 0,
             lastModifiedMs: item.LastModified?.getTime() ?? this.now(),
           });
-          if (this.lastKey === undefined || item.Key > this.lastKey) this.lastKey = item.Key;
         }
         token = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (token);

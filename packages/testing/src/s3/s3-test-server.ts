@@ -173,8 +173,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     directory,
     requests,
     listObjectsV2Count: (bucket) =>
-      requests.filter((r) => r.method === 'GET' && r.path === `/${bucket}` && r.query['list-type'] === '2')
-        .length,
+      requests.filter(
+        (r) =>
+          r.method === 'GET' && r.path.replace(/\/$/, '') === `/${bucket}` && r.query['list-type'] === '2',
+      ).length,
     close: async () => {
       if (closed) return;
       closed = true;
