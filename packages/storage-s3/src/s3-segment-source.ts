@@ -196,15 +196,19 @@ export class S3SegmentSource implements SegmentSource {
   }
 
   private async readPlaylist(name: string, signal?: AbortSignal): Promise<ParsedPlaylist | null> {
-    try {
-      const response = await this.client.send(
-        new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(name) }),
-        signal ? { abortSignal: signal } : {},
-      );
-      return parsePlaylist((await response.Body?.transformToString('utf8')) ?? '');
-    } catch (error) {
-      if (isNotFound(error)) return null; // not uploaded yet
-      throw s3Error(`read playlist ${this.keyOf(name)}`, error);
+    // A body cut off mid-read (connection reset while the egress replaces the playlist) is
+    // worth another try; the SDK retries only failures before the body.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: this.keyOf(name) }),
+          signal ? { abortSignal: signal } : {},
+        );
+        return parsePlaylist((await response.Body?.transformToString('utf8')) ?? '');
+      } catch (error) {
+        if (isNotFound(error)) return null; // not uploaded yet
+        if (attempt >= 3 || signal?.aborted) throw s3Error(`read playlist ${this.keyOf(name)}`, error);
+      }
     }
   }
 
