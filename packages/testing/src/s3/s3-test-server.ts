@@ -1,7 +1,11 @@
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 
 /** One request the server answered (for tests that count S3 calls, e.g. ListObjectsV2). */
 export interface S3RequestRecord {
@@ -47,6 +51,8 @@ interface S3rverModule {
   }) => {
     middleware: unknown[];
     store: {
+      putObject(object: StoredObject): Promise<{ size: number; md5: string }>;
+      putMetadata(bucket: string, key: string, metadata: unknown, md5: string): Promise<void>;
       getResourcePath(bucket: string, key: string | undefined, resource: string): string;
       existsObject(bucket: string, key: string): Promise<boolean>;
       deleteObject(bucket: string, key: string): Promise<void>;
@@ -55,6 +61,13 @@ interface S3rverModule {
     run(): Promise<{ port: number }>;
     close(): Promise<void>;
   };
+}
+
+interface StoredObject {
+  bucket: string;
+  key: string;
+  content: Buffer | Readable;
+  metadata: unknown;
 }
 
 interface KoaContext {
@@ -90,6 +103,35 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     vhostBuckets: false,
     configureBuckets: buckets.map((name) => ({ name })),
   });
+  const staging = await mkdtemp(join(tmpdir(), 'livekit-replay-s3-staging-'));
+  // s3rver overwrites an object file in place and answers before it is flushed: a GET racing a
+  // PUT (a playlist being replaced) is then cut off. S3 replaces objects atomically: so does this.
+  server.store.putObject = async (object) => {
+    const objectPath = server.store.getResourcePath(object.bucket, object.key, 'object');
+    const temp = join(staging, randomBytes(8).toString('hex'));
+    const md5 = createHash('md5');
+    let size = 0;
+    try {
+      await pipeline(
+        Buffer.isBuffer(object.content) ? Readable.from([object.content]) : object.content,
+        new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            md5.update(chunk);
+            size += chunk.length;
+            callback(null, chunk);
+          },
+        }),
+        createWriteStream(temp),
+      );
+      await mkdir(dirname(objectPath), { recursive: true });
+      await rename(temp, objectPath);
+    } finally {
+      await rm(temp, { force: true });
+    }
+    const digest = md5.digest('hex');
+    await server.store.putMetadata(object.bucket, object.key, object.metadata, digest);
+    return { size, md5: digest };
+  };
   const requests: S3RequestRecord[] = [];
   const uploadsDir = (bucket: string) => server.store.getResourcePath(bucket, undefined, 'uploads');
 
@@ -161,6 +203,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
     address = await server.run();
   } catch (error) {
     await rm(directory, { recursive: true, force: true });
+    await rm(staging, { recursive: true, force: true });
     throw error;
   }
   let closed = false;
@@ -185,6 +228,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       server.httpServer?.closeAllConnections();
       await closing;
       await rm(directory, { recursive: true, force: true });
+      await rm(staging, { recursive: true, force: true });
     },
   };
 }
