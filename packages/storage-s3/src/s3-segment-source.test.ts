@@ -7,7 +7,7 @@ import {
   ListObjectsV2Command,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { SegmentedFileOutput } from '@livekit/protocol';
+import { SegmentedFileOutput, SegmentedFileSuffix } from '@livekit/protocol';
 import {
   defaultSegmentProber,
   ReplayErrorCode,
@@ -59,7 +59,11 @@ function source(dir: string, options: Partial<S3SegmentSourceOptions> = {}) {
   };
 }
 
-async function startRecording(room: string, dir: string): Promise<string> {
+async function startRecording(
+  room: string,
+  dir: string,
+  naming: 'INDEX' | 'TIMESTAMP' = 'INDEX',
+): Promise<string> {
   const client = new EgressClient(emu.url, emu.apiKey, emu.apiSecret);
   const output = withS3Upload(
     new SegmentedFileOutput({
@@ -67,6 +71,7 @@ async function startRecording(room: string, dir: string): Promise<string> {
       playlistName: 'index.m3u8',
       livePlaylistName: 'live.m3u8',
       segmentDuration: 2,
+      filenameSuffix: naming === 'TIMESTAMP' ? SegmentedFileSuffix.TIMESTAMP : SegmentedFileSuffix.INDEX,
     }),
     testConfig(server, BUCKET, 'WHEN_REQUIRED'),
   );
@@ -172,6 +177,34 @@ describe('S3SegmentSource', () => {
       expect(Math.abs(segment.durationSeconds - (truth?.durationS ?? 0))).toBeLessThan(0.05);
     }
     emu.faults.setPlaylistLag(0, id);
+    await emu.stopEgress(id);
+  });
+
+  it('TIMESTAMP names: segments behind a lagging main playlist are timed by their names', async () => {
+    const room = 'room-ts';
+    emu.setHistorySeconds(24, room);
+    emu.faults.setPlaylistLag(0, egressId);
+    emu.faults.setPlaylistLag(9);
+    const id = await startRecording(room, 'ts', 'TIMESTAMP');
+    emu.faults.setPlaylistLag(9, id);
+    emu.faults.setPlaylistLag(0);
+    await emu.waitForSegments(id, 12);
+    const src = new S3SegmentSource({
+      client: s3,
+      bucket: BUCKET,
+      layout: { ...layoutFor('ts'), naming: 'TIMESTAMP' },
+    });
+    const snapshot = await src.list();
+    const recorded = emu.getEgress(id)?.segments ?? [];
+    expect(snapshot.segments.filter((s) => s.timing === 'filename').length).toBeGreaterThanOrEqual(3);
+    expect(snapshot.segments.length).toBeGreaterThanOrEqual(11);
+    expect(snapshot.gaps).toEqual([]);
+    for (const segment of snapshot.segments) {
+      const truth = recorded.find((r) => r.name === segment.name);
+      expect(truth).toBeDefined();
+      expect(Math.abs(segment.startMs - (truth?.pdtMs ?? 0))).toBeLessThan(5);
+      expect(Math.abs(segment.durationSeconds - (truth?.durationS ?? 0))).toBeLessThan(0.05);
+    }
     await emu.stopEgress(id);
   });
 
