@@ -144,14 +144,18 @@ describe('S3ClipStorage failures', () => {
     expect((await readdir(tempDir)).filter((f) => f.includes('clip_fail'))).toEqual([]);
   });
 
-  it('sweeps a multipart upload left behind by a crashed process', async () => {
+  it('sweeps a temp file and a multipart upload left behind by a crashed process', async () => {
     const bucket = 'clips-default';
     const client = createS3Client(testConfig(server, bucket));
     const { CreateMultipartUploadCommand } = await import('@aws-sdk/client-s3');
     await client.send(new CreateMultipartUploadCommand({ Bucket: bucket, Key: 'crash/clips/clip_c.mp4' }));
-    const storage = new S3ClipStorage({ client, bucket, keyPrefix: 'crash', tempDir });
-    expect(await storage.sweepIncompleteUploads(60_000)).toBe(0); // too recent
-    expect(await storage.sweepIncompleteUploads(0, Date.now() + 1000)).toBe(1);
+    const crashDir = path.join(tempDir, 'crash');
+    const storage = new S3ClipStorage({ client, bucket, keyPrefix: 'crash', tempDir: crashDir });
+    const abandoned = await storage.beginWrite('clips/clip_c.mp4');
+    await writeFile(abandoned.path, 'partial');
+    expect(await storage.sweepPartialWrites(60_000)).toBe(0); // too recent
+    expect(await storage.sweepPartialWrites(0, Date.now() + 1000)).toBe(2);
+    expect(await exists(abandoned.path)).toBe(false);
     const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket, Prefix: 'crash/' }));
     expect(listed.Uploads ?? []).toEqual([]);
   });

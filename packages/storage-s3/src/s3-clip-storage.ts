@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -260,6 +260,26 @@ export class S3ClipStorage implements ClipStorage {
     } catch (error) {
       throw s3Error(`presign ${key}`, error);
     }
+  }
+
+  /**
+   * Crash leftovers older than `olderThanMs`: local temporary files and incomplete multipart
+   * uploads. Returns how many were removed. (The maintenance job calls this on any storage
+   * that has it.)
+   */
+  async sweepPartialWrites(olderThanMs: number, now = Date.now()): Promise<number> {
+    let removed = 0;
+    const names = await readdir(this.tempDir).catch(() => [] as string[]);
+    for (const name of names) {
+      if (!name.startsWith(TEMP_PREFIX)) continue;
+      const file = path.join(this.tempDir, name);
+      const info = await stat(file).catch(() => null);
+      if (info && now - info.mtimeMs > olderThanMs) {
+        await rm(file, { force: true });
+        removed++;
+      }
+    }
+    return removed + (await this.sweepIncompleteUploads(olderThanMs, now));
   }
 
   /**
