@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import {
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -101,6 +101,8 @@ export class S3SegmentUploader {
   /** Starts uploading a finished segment (does not wait for it). */
   add(segment: SegmentRecord): void {
     const task = this.uploadSegment(segment)
+      // Like egress, the local copy goes once uploaded.
+      .then(() => rm(segment.path, { force: true }))
       .then(() => {
         insertByIndex(this.uploaded, segment);
         this.sinceMain++;
