@@ -1,3 +1,6 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { S3Upload, SegmentedFileOutput, WebhookConfig } from '@livekit/protocol';
 import { EgressClient, EgressStatus, ServerError } from 'livekit-server-sdk';
@@ -158,5 +161,44 @@ describe('egress emulator: S3 uploads', () => {
     expect(err.code).toBe('invalid_argument');
     expect(err.message).toContain('request has missing or invalid field: output');
     expect(await client.listEgress({ roomName: 'room-local' })).toEqual([]);
+  });
+});
+
+describe('livekit-replay-emulator CLI --cloud', () => {
+  it('starts in cloud mode and refuses local outputs', async () => {
+    const { runEmulatorCli } = await import('./cli-main.js');
+    const root = await mkdtemp(join(tmpdir(), 'emu-cli-cloud-'));
+    const controller = new AbortController();
+    const lines: string[] = [];
+    let onReady: (emu: EgressEmulator) => void = () => {};
+    const ready = new Promise<EgressEmulator>((resolve) => {
+      onReady = resolve;
+    });
+    const exited = runEmulatorCli(['--port', '0', '--segments-root', root, '--cloud'], {
+      signal: controller.signal,
+      print: (l) => lines.push(l),
+      onReady,
+    });
+    try {
+      const emu = await Promise.race([
+        ready,
+        exited.then((code) => {
+          throw new Error(`the CLI exited with ${code}: ${lines.join('\n')}`);
+        }),
+      ]);
+      expect(lines.join('\n')).toContain('cloud mode');
+      const client = new EgressClient(emu.url, emu.apiKey, emu.apiSecret);
+      const err = await caught(
+        client.startTrackCompositeEgress('cli-room', new SegmentedFileOutput({ filenamePrefix: 'cli/seg' }), {
+          videoTrackId: 'v',
+        }),
+      );
+      expect(err.code).toBe('invalid_argument');
+    } finally {
+      controller.abort();
+      await exited;
+      await rm(root, { recursive: true, force: true });
+    }
+    expect(await exited).toBe(0);
   });
 });
