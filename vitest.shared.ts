@@ -14,6 +14,7 @@ export const workspaceAliases = {
   '@livekit-replay/adapter-prisma': here('./packages/adapter-prisma/src/index.ts'),
   '@livekit-replay/adapter-redis': here('./packages/adapter-redis/src/index.ts'),
   '@livekit-replay/nest': here('./packages/nest/src/index.ts'),
+  '@livekit-replay/storage-s3': here('./packages/storage-s3/src/index.ts'),
 };
 
 export function packageProject(

@@ -56,13 +56,20 @@ export type {
   ClipShareResult,
   ClipShareTarget,
 } from './ports/clip-sharer.js';
-export type { ByteRange, PendingWrite } from './ports/clip-storage.js';
+export type { ByteRange, PendingWrite, PresignGetOptions } from './ports/clip-storage.js';
 export type { ClipPage, ListClipsOptions } from './ports/clip-store.js';
 export type { CommunityReplayConfig } from './ports/community-config-store.js';
 export type { StartSegmentedEgressRequest } from './ports/egress-gateway.js';
 export type { JobLease } from './ports/job-lock.js';
 export type { CutRequest, CutResult, MediaProbe } from './ports/media-pipeline.js';
 export type { QuotaUsage } from './ports/quota-ledger.js';
+export type {
+  ListSegmentsOptions,
+  OpenSegmentOptions,
+  SegmentSource,
+  SegmentSourceFactory,
+  SegmentSourceLayout,
+} from './ports/segment-source.js';
 export type { CreateSessionOptions } from './ports/session-store.js';
 export {
   buildPreviewPlaylist,

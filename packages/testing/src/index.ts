@@ -10,3 +10,9 @@ export {
   STAMP_WIDTH,
   unwrapStamp,
 } from './frame-stamp.js';
+export {
+  type S3RequestRecord,
+  type S3TestServer,
+  type S3TestServerOptions,
+  startS3TestServer,
+} from './s3/s3-test-server.js';

@@ -17,6 +17,15 @@ export interface PendingWrite {
   abort(): Promise<void>;
 }
 
+export interface PresignGetOptions {
+  /** How long the URL works, seconds (the backend may cap it). */
+  expiresInSeconds: number;
+  /** Served as `Content-Disposition: attachment; filename="…"` when set. */
+  fileName?: string;
+  /** Overrides the stored `Content-Type` of the response. */
+  contentType?: string;
+}
+
 /** Where finished clips and posters are kept. Keys are built by the library from safe ids. */
 export interface ClipStorage {
   beginWrite(key: string): Promise<PendingWrite>;
@@ -26,4 +35,10 @@ export interface ClipStorage {
   size(key: string): Promise<number | null>;
   /** Removes the object; succeeds when it is already gone. */
   delete(key: string): Promise<void>;
+  /**
+   * A time-limited URL a client can GET directly (object storage), so a route can redirect
+   * instead of proxying bytes. Range requests on the URL are honoured. Optional: storages
+   * without it are read through `openRead`.
+   */
+  presignGet?(key: string, options: PresignGetOptions): Promise<string>;
 }

@@ -32,6 +32,7 @@ export {
   probeSegmentFile,
   type SegmentProbe,
   type SegmentProber,
+  toSegmentProbe,
 } from './segment-probe.js';
 export {
   type CoverageResult,

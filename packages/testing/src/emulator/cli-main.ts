@@ -20,6 +20,7 @@ Options:
   --max-fps <n>           cap the encoded frame rate to save CPU
   --max-height <n>        cap the encoded height to save CPU
   --ffmpeg <path>         ffmpeg binary (default FFMPEG_PATH or ffmpeg on PATH)
+  --cloud                 like LiveKit Cloud: refuse outputs without an upload (S3) config
   -h, --help              show this help
 `;
 
@@ -65,6 +66,7 @@ export async function runEmulatorCli(
       maxFrameRate: num(values['max-fps'], 'max-fps'),
       maxHeight: num(values['max-height'], 'max-height'),
       ffmpegPath: values.ffmpeg,
+      cloud: values.cloud === true,
       onLog: (m) => print(`[egress] ${m}`),
     });
   } catch (err) {
@@ -77,6 +79,7 @@ export async function runEmulatorCli(
   print(`  LIVEKIT_API_SECRET=${emu.apiSecret}`);
   print(`  segments root: ${emu.root}`);
   print(`  webhooks: ${values['webhook-url'] ?? '(none; pass --webhook-url)'}`);
+  if (values.cloud) print('  cloud mode: segmented outputs must upload to S3');
   io.onReady?.(emu);
   if (!io.signal.aborted) {
     await new Promise<void>((res) => io.signal.addEventListener('abort', () => res(), { once: true }));
@@ -101,6 +104,7 @@ function parse(argv: string[]) {
       'max-fps': { type: 'string' },
       'max-height': { type: 'string' },
       ffmpeg: { type: 'string' },
+      cloud: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });

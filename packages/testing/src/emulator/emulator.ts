@@ -1,12 +1,13 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join, relative, sep } from 'node:path';
 import {
   EgressInfo,
   EgressSourceType,
   EgressStatus,
   ListEgressRequest,
   ListEgressResponse,
+  type SegmentedFileOutput,
   SegmentsInfo,
   StopEgressRequest,
   TrackCompositeEgressRequest,
@@ -16,6 +17,7 @@ import { type ResolvedEncoding, resolveEncoding } from './encoding.js';
 import { EmulatorFaults } from './faults.js';
 import { resolveSegmentLayout } from './layout.js';
 import { EmulatedRooms } from './room-events.js';
+import { type HeldUpload, S3SegmentUploader } from './s3-uploader.js';
 import { startTwirpServer, type TwirpServer } from './server.js';
 import { TwirpError } from './twirp-error.js';
 import { livekitId, nsFromMs } from './util.js';
@@ -45,6 +47,11 @@ export interface EgressEmulatorOptions {
   maxHeight?: number;
   /** Webhook request timeout (ms, default 5000). */
   webhookTimeoutMs?: number;
+  /**
+   * Behave like LiveKit Cloud: refuse segmented outputs without an upload config (`invalid_argument`
+   * "request has missing or invalid field: output"), as Cloud and `disallow_local_storage` do.
+   */
+  cloud?: boolean;
   /** Receives one line per lifecycle step (start, active, stop, end, fault); the CLI prints them. */
   onLog?: (message: string) => void;
 }
@@ -72,6 +79,8 @@ export interface EmulatedEgress {
   /** ffmpeg's pid while it runs. */
   pid: number | undefined;
   stalled: boolean;
+  /** For an S3 output: where it uploads, and how many segments are uploaded and listed in the live playlist. */
+  s3?: { bucket: string; playlistKey: string; livePlaylistKey: string | undefined; uploadedSegments: number };
 }
 
 interface EgressRecord {
@@ -81,6 +90,9 @@ interface EgressRecord {
   originMs: number;
   historySeconds: number;
   process: EgressProcess;
+  /** Uploads to S3 when the request's output has an `s3` config. */
+  uploader?: S3SegmentUploader;
+  s3Keys?: { playlistKey: string; livePlaylistKey: string | undefined };
   /** Playlist/segment paths as LiveKit reports them (relative to the root when inside it). */
   reportedPlaylist: string;
   reportedLivePlaylist: string;
@@ -238,14 +250,14 @@ export class EgressEmulator {
     return new Promise((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const check = () => {
-        if (r.process.segments.length >= count) {
+        if (segmentCount(r) >= count) {
           cleanup();
-          resolve([...r.process.segments]);
+          resolve([...(r.uploader ? r.uploader.uploaded : r.process.segments)]);
         } else if (!ACTIVE_STATUSES.has(r.info.status)) {
           cleanup();
           reject(
             new Error(
-              `egress ${egressId} ended (${EgressStatus[r.info.status]}) with ${r.process.segments.length} of ${count} segments`,
+              `egress ${egressId} ended (${EgressStatus[r.info.status]}) with ${segmentCount(r)} of ${count} segments`,
             ),
           );
         }
@@ -258,13 +270,23 @@ export class EgressEmulator {
         cleanup();
         reject(
           new Error(
-            `timed out after ${timeoutMs} ms waiting for ${count} segments of ${egressId} (have ${r.process.segments.length})`,
+            `timed out after ${timeoutMs} ms waiting for ${count} segments of ${egressId} (have ${segmentCount(r)})`,
           ),
         );
       }, timeoutMs);
       r.waiters.add(check);
       check();
     });
+  }
+
+  /**
+   * S3 output: holds the upload of segment `index` half-way (multipart upload created, part
+   * uploaded, not completed) until `release()`, like a slow upload on a real egress.
+   */
+  holdSegmentUpload(egressId: string, index: number): HeldUpload {
+    const r = this.requireRecord(egressId);
+    if (!r.uploader) throw new Error(`egress ${egressId} has no S3 output`);
+    return r.uploader.hold(index);
   }
 
   /** Resolves once the egress has reached a final status (COMPLETE, FAILED, …). */
@@ -294,6 +316,7 @@ export class EgressEmulator {
     if (this.closed) return;
     this.closed = true;
     await Promise.all([...this.records.values()].map((r) => r.process.dispose().catch(() => {})));
+    for (const r of this.records.values()) r.uploader?.dispose();
     for (const r of this.records.values()) r.settle();
     await Promise.race([this.webhooks.close(), new Promise((res) => setTimeout(res, 2000).unref())]);
     await this.server?.close();
@@ -331,24 +354,44 @@ export class EgressEmulator {
     ) {
       throw new TwirpError('unimplemented', 'the egress emulator only writes segmented (HLS) output');
     }
-    if (segmentsOutput.output.case !== undefined) {
+    if (segmentsOutput.output.case === undefined && this.options.cloud) {
+      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
+    }
+    if (segmentsOutput.output.case !== undefined && segmentsOutput.output.case !== 's3') {
       throw new TwirpError(
         'unimplemented',
-        'the egress emulator writes segments to local disk only (no upload config)',
+        'the egress emulator uploads to S3 only (no GCP, Azure or AliOSS)',
       );
     }
+    const s3 = segmentsOutput.output.case === 's3' ? segmentsOutput.output.value : undefined;
+    if (s3 && !s3.bucket)
+      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
     if (this.closed) throw new TwirpError('unavailable', 'egress emulator is shutting down');
 
     const now = Date.now();
     const egressId = livekitId('EG_');
     const historySeconds = Math.max(0, this.historyByRoom.get(req.roomName) ?? this.historyDefault);
     const originMs = now - Math.round(historySeconds * 1000);
-    const layout = resolveSegmentLayout(segmentsOutput, this.segmentsRoot, req.roomName, now);
+    // An upload writes locally in a private directory first; its paths there are the object keys.
+    const uploadRoot = join(this.stagingRoot, `${egressId}-upload`);
+    const layout = s3
+      ? resolveSegmentLayout(objectKeyOutput(segmentsOutput), uploadRoot, req.roomName, now)
+      : resolveSegmentLayout(segmentsOutput, this.segmentsRoot, req.roomName, now);
+    const keyOf = (p: string) => relative(uploadRoot, p).split(sep).join('/');
+    if (
+      s3 &&
+      [layout.playlistPath, layout.livePlaylistPath ?? layout.dir, layout.dir].some((p) =>
+        relative(uploadRoot, p).startsWith('..'),
+      )
+    ) {
+      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
+    }
     const encoding = resolveEncoding(req, {
       maxFrameRate: this.options.maxFrameRate,
       maxHeight: this.options.maxHeight,
     });
     const report = (p: string) => {
+      if (s3) return keyOf(p);
       const rel = relative(this.segmentsRoot, p);
       return rel.startsWith('..') ? p : rel;
     };
@@ -389,10 +432,31 @@ export class EgressEmulator {
         historySeconds,
         stagingDir: join(this.stagingRoot, egressId),
         playlistLag: () => this.faults.playlistLag(egressId),
-        onSegment: () => this.onSegment(record),
+        onSegment: (segment) => {
+          if (record.uploader) record.uploader.add(segment);
+          else this.onSegment(record);
+        },
         onCrash: (message) => void this.failEgress(egressId, message).catch(() => {}),
       }),
     };
+    if (s3) {
+      record.s3Keys = {
+        playlistKey: keyOf(layout.playlistPath),
+        livePlaylistKey: layout.livePlaylistPath ? keyOf(layout.livePlaylistPath) : undefined,
+      };
+      record.uploader = new S3SegmentUploader({
+        upload: s3,
+        playlistKey: record.s3Keys.playlistKey,
+        livePlaylistKey: record.s3Keys.livePlaylistKey,
+        manifestKey: keyOf(join(layout.dir, `${egressId}.json`)),
+        segmentKey: (name) => keyOf(join(layout.dir, name)),
+        segmentSeconds: layout.segmentSeconds,
+        startedAtMs: originMs,
+        playlistLag: () => this.faults.playlistLag(egressId),
+        onUploaded: () => this.onSegment(record),
+        onError: (message) => void this.failEgress(egressId, message).catch(() => {}),
+      });
+    }
     if (req.output.case === 'segments') info.result = { case: 'segments', value: this.segmentsInfo(record) };
     info.segmentResults = [this.segmentsInfo(record)];
     this.records.set(egressId, record);
@@ -436,6 +500,7 @@ export class EgressEmulator {
     void (async () => {
       try {
         await r.process.stop();
+        await r.uploader?.finish(r.info);
         this.finishRecord(r, status, error);
       } catch (err) {
         this.finishRecord(
@@ -488,6 +553,7 @@ export class EgressEmulator {
     this.records.delete(egressId);
     this.log(`${egressId} forgotten (simulated egress host loss)`);
     await r.process.dispose();
+    r.uploader?.dispose();
     if (ACTIVE_STATUSES.has(r.info.status)) r.info.status = EgressStatus.EGRESS_ABORTED;
     r.settle();
     for (const w of [...r.waiters]) w();
@@ -500,6 +566,7 @@ export class EgressEmulator {
     this.setStatus(r, EgressStatus.EGRESS_FAILED);
     try {
       await r.process.fail();
+      await r.uploader?.finish(r.info).catch(() => {});
     } finally {
       this.finishRecord(r, EgressStatus.EGRESS_FAILED, error);
     }
@@ -580,8 +647,25 @@ export class EgressEmulator {
       segments: [...r.process.segments],
       pid: r.process.isRunning ? r.process.pid : undefined,
       stalled: r.process.isStalled,
+      s3:
+        r.uploader && r.s3Keys
+          ? { bucket: r.uploader.bucket, ...r.s3Keys, uploadedSegments: r.uploader.published }
+          : undefined,
     };
   }
+}
+
+function segmentCount(r: EgressRecord): number {
+  return r.uploader ? r.uploader.published : r.process.segments.length;
+}
+
+/** An upload's names are object keys, relative to the bucket: a leading slash is dropped. */
+function objectKeyOutput(output: SegmentedFileOutput): SegmentedFileOutput {
+  const copy = output.clone();
+  copy.filenamePrefix = copy.filenamePrefix.replace(/^\/+/, '');
+  copy.playlistName = copy.playlistName.replace(/^\/+/, '');
+  copy.livePlaylistName = copy.livePlaylistName.replace(/^\/+/, '');
+  return copy;
 }
 
 /** Starts an egress emulator listening on 127.0.0.1. Always `close()` it. */

@@ -1,0 +1,61 @@
+import type { Readable } from 'node:stream';
+import type { Segment, SegmentDirectoryLayout, SegmentIndexSnapshot } from '../segments/types.js';
+import type { ByteRange } from './clip-storage.js';
+
+/**
+ * Where one egress's segments and playlists are, for any source: `dir` is a directory for the
+ * local source and a key prefix (`rooms/r1/u1`, no trailing slash) for object storage.
+ */
+export type SegmentSourceLayout = SegmentDirectoryLayout;
+
+export interface ListSegmentsOptions {
+  /** A stretch longer than this between one segment's end and the next start is a gap. */
+  gapToleranceMs?: number;
+  signal?: AbortSignal;
+}
+
+export interface OpenSegmentOptions {
+  /** Bytes of the segment to read (inclusive); the whole segment without it. */
+  range?: ByteRange;
+  signal?: AbortSignal;
+}
+
+/**
+ * The segments one LiveKit egress writes (to a directory, or uploads to a bucket), read the way
+ * the capture and preview paths need them. Implementations merge the main playlist, the live
+ * playlist and the listing of segment files/objects:
+ *
+ * - a segment is usable only when a playlist lists it, or a later segment exists, and its
+ *   file/object is complete (never the one still being written or uploaded);
+ * - wall-clock times come from `PROGRAM-DATE-TIME` (0–3 fractional digits), else TIMESTAMP
+ *   names, else derived from neighbours or probed; playlists may lag and segments may be
+ *   missing (holes become `gaps`).
+ *
+ * `Segment.path` is what `open` needs to find the segment again: a file path for the local
+ * source, the object key for object storage.
+ */
+export interface SegmentSource {
+  readonly layout: SegmentSourceLayout;
+  /** What the buffer holds right now, oldest first. Cheap to call repeatedly (incremental). */
+  list(options?: ListSegmentsOptions): Promise<SegmentIndexSnapshot>;
+  /**
+   * Streams one segment (or a byte range of it). Fails with `RANGE_UNAVAILABLE` when the
+   * segment is gone (retention) and `STORAGE_ERROR` when it cannot be read.
+   */
+  open(segment: Segment, options?: OpenSegmentOptions): Promise<Readable>;
+  /**
+   * Streams several segments back to back, in the order given (for a save), reading ahead
+   * with bounded concurrency and memory.
+   */
+  openMany(segments: readonly Segment[], options?: { signal?: AbortSignal }): Readable;
+  /**
+   * Deletes segments (retention), in batches the backend accepts. Succeeds for segments
+   * already gone. Returns how many were asked to be deleted.
+   */
+  deleteSegments(segments: readonly Pick<Segment, 'name'>[]): Promise<number>;
+}
+
+/** Makes a source for an egress's layout (one per session). */
+export interface SegmentSourceFactory {
+  forLayout(layout: SegmentSourceLayout): SegmentSource;
+}

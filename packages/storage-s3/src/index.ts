@@ -1,0 +1,21 @@
+export {
+  createS3Client,
+  isNotFound,
+  parseS3Config,
+  S3_ENV,
+  type S3Config,
+  s3ConfigFromEnv,
+  s3Error,
+} from './config.js';
+export { type EgressWebhook, egressS3Upload, egressWebhooks, withS3Upload } from './egress.js';
+export { assertStorageKey, normalizeKeyPrefix } from './keys.js';
+export { type ByteChunk, chunksOf, type RangedReadOptions, readChunks } from './ranged-reader.js';
+export { S3ClipStorage, type S3ClipStorageOptions, type S3CommitResult } from './s3-clip-storage.js';
+export { MAX_DELETE_BATCH, S3SegmentSource, type S3SegmentSourceOptions } from './s3-segment-source.js';
+export {
+  type ListedObject,
+  type MergeInput,
+  mergeSegmentIndex,
+  type SegmentTimingProbe,
+} from './segment-merge.js';
+export { objectProber } from './segment-probe.js';
