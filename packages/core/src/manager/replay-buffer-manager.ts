@@ -1,4 +1,3 @@
-import EventEmitter from 'eventemitter3';
 import { startReplayBuffer, stopReplayBuffer } from '../buffer/buffer-control.js';
 import { getBufferStatus } from '../buffer/buffer-status.js';
 import { getRoomStatus } from '../buffer/room-status.js';
@@ -69,6 +68,7 @@ import type {
   StreamReplayInput,
 } from '../runtime/inputs.js';
 import { currentSessionSchema, parseInput, sessionAccessSchema } from '../runtime/inputs.js';
+import { IsolatedEventEmitter } from '../runtime/isolated-emitter.js';
 import { loadOwnedSession } from '../runtime/session-lifecycle.js';
 import { handleWebhook, type WebhookResult } from '../webhooks/webhooks.js';
 import { buildContext } from './build-context.js';
@@ -85,7 +85,7 @@ type Unsubscribe = () => void;
 export class ReplayBufferManager {
   readonly config: ReplayConfig;
   /** In-process events for logging and metrics (`error`, `warning`, `session:*`, `capture:*`). */
-  readonly events = new EventEmitter<ReplayManagerEvents>();
+  readonly events = new IsolatedEventEmitter<ReplayManagerEvents>();
   protected readonly ctx: ManagerContext;
   private lifecycle: LifecycleRunner | null = null;
   private lifecycleStarting: Promise<void> | null = null;

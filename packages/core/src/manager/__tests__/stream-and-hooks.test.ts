@@ -255,4 +255,34 @@ describe('streamReplay and clip file records (emulator segments + real ffmpeg)',
     for (const id of [clip.id, second.id]) await manager.deleteClip({ clipId: id, userId: USER });
     expect(fileRecords.deleted.map((c) => c.id)).toEqual([clip.id, second.id]);
   }, 60_000);
+
+  it('throwing event listeners change no outcome: saves succeed, capture slots are given back, each failure is reported', async () => {
+    const before = errors.length;
+    const offs = (['capture:started', 'capture:progress', 'capture:completed'] as const).map((event) =>
+      manager.on(event, () => {
+        throw new Error(`${event} listener bug`);
+      }),
+    );
+    try {
+      // More saves than capture slots (2): a slot leaked by a throwing listener would make the third CAPTURE_BUSY.
+      const saved = [];
+      for (let i = 0; i < 3; i++) {
+        saved.push(
+          await manager.captureReplay({
+            userId: USER,
+            startAt: bufferStartMs + 3_000 + i * 2_000,
+            endAt: bufferStartMs + 4_000 + i * 2_000,
+            mode: 'fast',
+          }),
+        );
+      }
+      for (const clip of saved) expect(await stores.clips.get(clip.id)).not.toBeNull();
+      const reported = errors.slice(before).map((e) => e.context?.operation);
+      expect(reported.filter((o) => o === "a 'capture:started' event listener")).toHaveLength(3);
+      expect(reported.filter((o) => o === "a 'capture:completed' event listener")).toHaveLength(3);
+      for (const clip of saved) await manager.deleteClip({ clipId: clip.id, userId: USER });
+    } finally {
+      for (const off of offs) off();
+    }
+  }, 60_000);
 });
