@@ -76,6 +76,9 @@ export function toClip(row: ReplayClip): ClipRecord {
   };
 }
 
+/** The longest clip title (the HTTP contract allows 200). */
+const MAX_TITLE_LENGTH = 200;
+
 function duplicate(id: string): ReplayBufferError {
   return new ReplayBufferError(ReplayErrorCode.INVALID_INPUT, `a clip with id "${id}" already exists`, {
     details: { clipId: id },
@@ -181,6 +184,25 @@ export class PrismaClipStore implements ClipStore {
       const rows = await db(this.ctx).replayClip.updateManyAndReturn({
         where: { id },
         data: { visibility },
+      });
+      return rows[0] ? toClip(rows[0]) : null;
+    });
+  }
+
+  async setTitle(id: string, title: string | null): Promise<ClipRecord | null> {
+    assertSafeId(id, 'clip id');
+    const text = assertOptionalText(title, 'title') ?? null;
+    if (text !== null && text.length > MAX_TITLE_LENGTH) {
+      throw new ReplayBufferError(
+        ReplayErrorCode.INVALID_INPUT,
+        `title must be at most ${MAX_TITLE_LENGTH} characters`,
+        { details: { field: 'title' } },
+      );
+    }
+    return guard(this.ctx, 'renaming the clip', async () => {
+      const rows = await db(this.ctx).replayClip.updateManyAndReturn({
+        where: { id },
+        data: { title: text },
       });
       return rows[0] ? toClip(rows[0]) : null;
     });

@@ -10,7 +10,7 @@ import { WORK_DIR } from './capture.js';
 import { cancelled, prepareRange, selectRange } from './range.js';
 
 export interface ReplayStream {
-  /** The MP4 (`+faststart`), read from a temp file that is removed when the stream closes. */
+  /** The MP4 (fragmented: it plays while it downloads), read from a temp file removed when the stream closes. */
   stream: Readable;
   sizeBytes: number;
   /** Suggested download name, e.g. `replay-2026-11-21_13-45-07.mp4`. */
@@ -32,7 +32,7 @@ const fileStamp = (ms: number) =>
 /**
  * Cuts a range of the buffer (same selection and exactness as a save) into an MP4 and hands it
  * to the caller as a stream: no clip record, no quota. The cut is written to a temp file first
- * (the MP4 index goes in front, so a player can start at once), then streamed. Aborting
+ * (so a failed cut answers an error, not half a download), then streamed. Aborting
  * `signal` kills ffmpeg; destroying (or finishing) the stream removes the temp file.
  */
 export async function streamReplay(ctx: ManagerContext, raw: StreamReplayInput): Promise<ReplayStream> {

@@ -140,13 +140,9 @@ export async function updateClip(
   const input = parseInput(updateSchema, raw, 'clip update');
   let clip = await loadOwnClip(ctx, input.clipId, input.userId);
   if (input.title !== undefined && input.title !== clip.title) {
-    if (!ctx.clips.setTitle) {
-      throw new ReplayBufferError(
-        ReplayErrorCode.DISABLED,
-        'This clip store cannot rename clips (no setTitle)',
-      );
-    }
-    clip = (await ctx.clips.setTitle(clip.id, input.title)) ?? clip;
+    const renamed = await ctx.clips.setTitle(clip.id, input.title);
+    if (!renamed) throw clipNotFound(clip.id);
+    clip = renamed;
   }
   if (input.visibility !== undefined && clip.visibility !== input.visibility) {
     const updated = await ctx.clips.setVisibility(clip.id, input.visibility);

@@ -19,8 +19,8 @@ export interface ClipStore {
   get(id: string): Promise<ClipRecord | null>;
   listByOwner(ownerId: string, options?: ListClipsOptions): Promise<ClipPage>;
   setVisibility(id: string, visibility: ClipVisibility): Promise<ClipRecord | null>;
-  /** Optional: renames a clip (`null` clears the title). Without it, `updateClip({ title })` is refused. */
-  setTitle?(id: string, title: string | null): Promise<ClipRecord | null>;
+  /** Renames a clip (`null` clears the title; at most 200 characters, else INVALID_INPUT). */
+  setTitle(id: string, title: string | null): Promise<ClipRecord | null>;
   /** Removes and returns the record; null when it was already gone (idempotent delete). */
   delete(id: string): Promise<ClipRecord | null>;
 }

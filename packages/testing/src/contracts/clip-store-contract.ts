@@ -263,6 +263,25 @@ export function runClipStoreContract(options: ClipStoreContractOptions): void {
       });
     });
 
+    describe('setTitle', () => {
+      it('renames and returns the record, null clears the title; null for an unknown id', async () => {
+        const clip = await store.create(newClipRecord());
+        const renamed = await store.setTitle(clip.id, 'Ace in the last round');
+        expect(renamed).toEqual({ ...clip, title: 'Ace in the last round' });
+        expect(await store.get(clip.id)).toEqual(renamed);
+        expect((await store.setTitle(clip.id, null))?.title).toBeNull();
+        expect((await store.get(clip.id))?.title).toBeNull();
+        expect(await store.setTitle(uniqueId('clip'), 'x')).toBeNull();
+      });
+
+      it('refuses a title over 200 characters with INVALID_INPUT and keeps the old one', async () => {
+        const clip = await store.create(newClipRecord());
+        await store.setTitle(clip.id, 'kept');
+        await expectReplayError(() => store.setTitle(clip.id, 'x'.repeat(201)), 'INVALID_INPUT');
+        expect((await store.get(clip.id))?.title).toBe('kept');
+      });
+    });
+
     describe('delete', () => {
       it('removes and returns the record; a second delete answers null', async () => {
         const clip = await store.create(newClipRecord());

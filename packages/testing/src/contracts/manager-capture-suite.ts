@@ -5,9 +5,11 @@
  * wall-clock time (frame stamp), so the suite checks both the probed duration and that the
  * content comes from the requested wall-clock window.
  */
+import { createWriteStream } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import {
   type ClipStore,
   type CommunityConfigStore,
@@ -222,6 +224,23 @@ export function runManagerCaptureSuite(options: ManagerCaptureSuiteOptions): voi
       },
       90_000,
     );
+
+    it('streamReplay (download without saving): the last 5 s end at the press and show exactly that window', async () => {
+      const { result, press } = await timePress(() =>
+        manager.streamReplay({ sessionId: session.id, userId: user, durationSeconds: 5 }),
+      );
+      const file = path.join(root, `${uniqueId('download')}.mp4`);
+      await pipeline(result.stream, createWriteStream(file));
+      const stamps = await readFrameStamps(file, { referenceMs: Date.now() });
+      expect(Math.abs(result.durationSeconds - 5)).toBeLessThanOrEqual(0.1);
+      expectLiveSaveEndsAtPress({
+        press,
+        requestedEndMs: Date.parse(result.end),
+        frameStampsMs: stamps,
+        frameMs: FRAME_MS,
+        durationMs: 5000,
+      });
+    }, 90_000);
 
     it('a range save shows exactly the frames stamped at the requested instants', async () => {
       // Instants this test picks inside the pre-filled history, off any segment boundary.
