@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { clipVisibilitySchema, externalIdSchema, libraryIdSchema } from '../contract/schemas.js';
-import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { ClipPage } from '../ports/clip-store.js';
 import type { QuotaUsage } from '../ports/quota-ledger.js';
 import { attempt, type ManagerContext } from '../runtime/context.js';
