@@ -13,6 +13,7 @@ export const workspaceAliases = {
   '@livekit-replay/testing': here('./packages/testing/src/index.ts'),
   '@livekit-replay/adapter-prisma': here('./packages/adapter-prisma/src/index.ts'),
   '@livekit-replay/adapter-redis': here('./packages/adapter-redis/src/index.ts'),
+  '@livekit-replay/nest': here('./packages/nest/src/index.ts'),
 };
 
 export function packageProject(

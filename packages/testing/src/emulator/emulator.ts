@@ -15,6 +15,7 @@ import { EgressProcess, type SegmentLayout, type SegmentRecord } from './egress-
 import { type ResolvedEncoding, resolveEncoding } from './encoding.js';
 import { EmulatorFaults } from './faults.js';
 import { resolveSegmentLayout } from './layout.js';
+import { EmulatedRooms } from './room-events.js';
 import { startTwirpServer, type TwirpServer } from './server.js';
 import { TwirpError } from './twirp-error.js';
 import { livekitId, nsFromMs } from './util.js';
@@ -104,6 +105,8 @@ export class EgressEmulator {
   readonly apiSecret: string;
   /** Runtime fault knobs. */
   readonly faults: EmulatorFaults;
+  /** Participants publishing/unpublishing screen shares, with the matching signed room webhooks. */
+  readonly rooms: EmulatedRooms;
   private server: TwirpServer | undefined;
   private readonly records = new Map<string, EgressRecord>();
   private readonly roomIds = new Map<string, string>();
@@ -129,6 +132,11 @@ export class EgressEmulator {
       forget: (id) => this.forgetEgress(id),
       stall: (id) => this.requireRecord(id).process.stall(),
       resume: (id) => this.requireRecord(id).process.resume(),
+    });
+    this.rooms = new EmulatedRooms({
+      apiKey: this.apiKey,
+      apiSecret: this.apiSecret,
+      url: () => this.webhookUrl,
     });
     this.webhooks = new WebhookSender({
       apiKey: this.apiKey,

@@ -16,5 +16,11 @@ export {
 } from './faults.js';
 export { boundaryFrame } from './ffmpeg-args.js';
 export { type PlaylistEntry, type PlaylistOptions, renderPlaylist } from './playlist-writer.js';
+export {
+  EmulatedRooms,
+  type EmulatedScreenShare,
+  type RoomWebhookLogEntry,
+  type RoomWebhookName,
+} from './room-events.js';
 export { type TwirpCode, TwirpError } from './twirp-error.js';
 export type { EgressWebhookName, WebhookLogEntry } from './webhooks.js';
