@@ -1,0 +1,69 @@
+/**
+ * The reference app: `bash scripts/start.sh` from the repository root (it installs, builds the
+ * frontend and runs this). Prints the URL; Ctrl-C stops every buffer and everything it started.
+ */
+import 'reflect-metadata';
+import { existsSync } from 'node:fs';
+import { ReplayBufferManager } from '@livekit-replay/core';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { AppModule } from './app.module.js';
+import { readEnvironment } from './environment.js';
+import { DEMO_CHANNEL, MessageFeed } from './messages.js';
+import { setUpReplay } from './replay-setup.js';
+
+const log = (line: string) => console.log(line);
+
+async function main(): Promise<void> {
+  const env = readEnvironment();
+  const feed = await MessageFeed.open(env.dataDir);
+  const replay = await setUpReplay(env, feed, log);
+  const manager = new ReplayBufferManager(replay.managerOptions);
+  manager.on('error', (error) => log(`[replay] ${error.message}`));
+
+  const app = await NestFactory.create<NestExpressApplication>(
+    AppModule.create({ env, manager, feed, emulator: replay.emulator }),
+    { rawBody: true, logger: ['error', 'warn'] },
+  );
+  if (existsSync(env.webDist)) app.useStaticAssets(env.webDist);
+  else log(`[app] no built frontend at ${env.webDist}: run the build first (bash scripts/start.sh does)`);
+  await app.listen(env.port, env.host);
+  const url = `http://${env.host}:${env.port}`;
+  // LiveKit's webhooks (the emulator's, in emulated mode) come back to this app.
+  replay.emulator?.setWebhookUrl(`${url}/livekit/webhook`);
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log(`[app] ${signal}: stopping`);
+    // The emulated egresses die with this process: end their sessions properly first, so
+    // nobody's buffer is left "active" and every open page hears it stopped.
+    if (replay.emulator) {
+      const room = await manager.getRoomStatus({ roomName: DEMO_CHANNEL.roomName });
+      for (const live of room.buffering) {
+        await manager.stopReplayBuffer({ userId: live.userId, sessionId: live.sessionId }).catch((error: Error) => {
+          log(`[app] could not stop ${live.sessionId}: ${error.message}`);
+        });
+      }
+    }
+    await app.close();
+    await manager.close();
+    await replay.close();
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+  log(`livekit-replay reference app: ${url}`);
+  log(
+    replay.emulator
+      ? '[app] LiveKit: the egress emulator, in this process (set LIVEKIT_URL for a real server)'
+      : `[app] LiveKit: ${env.livekit?.url}`,
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
