@@ -3,6 +3,7 @@ import { defineConfig } from 'vitest/config';
 // One project per package; each package's vitest.config.ts extends vitest.shared.ts.
 export default defineConfig({
   test: {
-    projects: ['packages/*/vitest.config.ts'],
+    // …plus the Nest package's run on Nest 11, the lowest major it declares.
+    projects: ['packages/*/vitest.config.ts', 'packages/nest/vitest.nest11.config.ts'],
   },
 });

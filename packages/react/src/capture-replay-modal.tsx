@@ -44,8 +44,11 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
   const { open, onClose, buffer, presets = DEFAULT_PRESETS, destinations = [], onSaved, className } = props;
   const capture = useCaptureReplay();
   const choices = [LIBRARY_DESTINATION, ...destinations.filter((d) => d.kind !== 'library')];
+  // A preset longer than what is buffered is disabled (the server would clamp it, and the
+  // user would get less than the button said); half a second of slack for rounding.
   const available = (seconds: number) =>
-    buffer.sizeEstimates.find((e) => e.seconds === seconds)?.available ?? buffer.bufferedSeconds >= seconds;
+    (buffer.sizeEstimates.find((e) => e.seconds === seconds)?.available ?? true) &&
+    buffer.bufferedSeconds + 0.5 >= seconds;
   const firstAvailable = presets.find(available) ?? presets[0] ?? 60;
   const [preset, setPreset] = useState(firstAvailable);
   const [trim, setTrim] = useState(false);

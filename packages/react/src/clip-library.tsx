@@ -83,11 +83,22 @@ function LibraryGrid(
       className={['lkr-library', className].filter(Boolean).join(' ')}
       aria-label={own ? 'My clips' : 'Public clips'}
       aria-busy={loading}
-      data-state={!loaded ? 'loading' : clips.items.length === 0 ? 'empty' : 'ready'}
+      data-state={
+        clips.error && !loaded ? 'error' : !loaded ? 'loading' : clips.items.length === 0 ? 'empty' : 'ready'
+      }
     >
       {clips.error ? (
         <p className="lkr-error" role="alert">
           {clips.error.userMessage}
+          {!loaded ? (
+            <button
+              type="button"
+              className="lkr-button lkr-button--small lkr-error__retry"
+              onClick={() => void loadMore()}
+            >
+              Try again
+            </button>
+          ) : null}
         </p>
       ) : null}
       {loaded && clips.items.length === 0 ? (

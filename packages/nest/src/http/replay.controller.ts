@@ -80,6 +80,7 @@ export class ReplayController {
     const result = await this.manager.streamReplay({ ...query, userId, signal: abort.signal });
     await sendStream(req, res, result.stream, 200, {
       'Content-Type': result.mimeType,
+      'Content-Length': result.sizeBytes,
       'Content-Disposition': contentDisposition(result.fileName),
       'Cache-Control': 'no-store',
     });

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { entries, ffmpegProcessesMentioning } from './support/processes.js';
+import { type ReplayEnv, startReplayEnv, uniqueUser } from './support/replay-env.js';
+
+const API = 'livekit/replay';
+/** Where core cuts downloads (clipsDir/.work/dl_…), removed when the stream closes. */
+const WORK = '.work';
+
+// The production save limits (3 a minute) and the download route, over real HTTP.
+describe('GET stream and the save rate limit', () => {
+  const streamer = uniqueUser('streamer');
+  const saver = uniqueUser('saver');
+  let env: ReplayEnv;
+
+  async function startBuffer(user: string, roomName: string): Promise<void> {
+    const res = await env.app.request(`${API}/start`, {
+      method: 'POST',
+      user,
+      json: { roomName, videoTrackId: `TR_${roomName}`, audioTrackId: `TA_${roomName}` },
+    });
+    expect(res.status).toBe(200);
+    const { egressId } = await res.json();
+    await env.emulator.waitForSegments(egressId, 25, { timeoutMs: 150_000 });
+  }
+
+  beforeAll(async () => {
+    env = await startReplayEnv({ historySeconds: 60 });
+    await startBuffer(streamer, 'room-stream');
+    await startBuffer(saver, 'room-save');
+  }, 240_000);
+  afterAll(() => env?.close());
+
+  it('streams the last N seconds as an MP4 attachment and leaves no temp file', async () => {
+    const res = await env.app.request(`${API}/stream?durationSeconds=6&mode=fast`, { user: streamer });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('video/mp4');
+    expect(res.headers.get('content-disposition')).toMatch(/^attachment; filename="replay-[\w-]+\.mp4"/);
+    const bytes = Buffer.from(await res.arrayBuffer());
+    expect(bytes.subarray(4, 8).toString('latin1')).toBe('ftyp');
+    expect(bytes.length).toBe(Number(res.headers.get('content-length')));
+    await expect.poll(() => entries(path.join(env.clipsDir, WORK)), { timeout: 10_000 }).toEqual([]);
+  });
+
+  it('a client that disconnects mid-download cancels the work: ffmpeg ends, no temp file remains', async () => {
+    const workRoot = path.join(env.clipsDir, WORK);
+    const client = new AbortController();
+    const pending = env.app
+      .request(`${API}/stream?durationSeconds=50&mode=accurate`, { user: streamer, signal: client.signal })
+      .catch((error: unknown) => error);
+    // Wait until the cut has really started (its work dir exists and ffmpeg runs in it).
+    await expect
+      .poll(
+        async () => {
+          const [dir] = await entries(workRoot);
+          return dir ? (await ffmpegProcessesMentioning(path.join(workRoot, dir))).length : 0;
+        },
+        { timeout: 60_000, interval: 50 },
+      )
+      .toBeGreaterThan(0);
+    client.abort();
+    expect(await pending).toBeInstanceOf(Error);
+    await expect.poll(() => ffmpegProcessesMentioning(workRoot), { timeout: 20_000 }).toEqual([]);
+    await expect.poll(() => entries(workRoot), { timeout: 20_000 }).toEqual([]);
+    // The buffer itself is untouched: a download still works afterwards.
+    const again = await env.app.request(`${API}/stream?durationSeconds=2&mode=fast`, { user: streamer });
+    expect(again.status).toBe(200);
+    await again.arrayBuffer();
+  }, 120_000);
+
+  it('the 4th save within a minute → 429 RATE_LIMITED with Retry-After', async () => {
+    for (let i = 0; i < 3; i += 1) {
+      const saved = await env.app.request(`${API}/capture`, {
+        method: 'POST',
+        user: saver,
+        json: { durationSeconds: 2, mode: 'fast' },
+      });
+      expect(saved.status).toBe(201);
+    }
+    const limited = await env.app.request(`${API}/capture`, {
+      method: 'POST',
+      user: saver,
+      json: { durationSeconds: 2, mode: 'fast' },
+    });
+    expect(limited.status).toBe(429);
+    const retryAfter = Number(limited.headers.get('retry-after'));
+    expect(retryAfter).toBeGreaterThanOrEqual(1);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    expect(await limited.json()).toMatchObject({ code: 'RATE_LIMITED', userMessage: expect.any(String) });
+  }, 120_000);
+});
