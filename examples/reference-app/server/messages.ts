@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { ClipShareRequest, ClipShareResult, ClipSharer } from '@livekit-replay/core';
+import type { ClipSharer } from '@livekit-replay/core';
+import type { ClipShareRequest, ClipShareResult } from '@livekit-replay/core/adapter';
 import { Controller, Get, Inject, Param, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { DemoAuthGuard, type DemoUser } from './demo-auth.js';
