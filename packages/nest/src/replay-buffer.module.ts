@@ -64,10 +64,12 @@ function httpParts(http: ResolvedHttpOptions): { controllers: Type[]; providers:
   return { controllers, providers };
 }
 
+/** A manager handed in (duck-typed: the app may hold another copy of core) or built from options. */
 function createManager(options: ReplayBufferModuleOptions): ReplayBufferManager {
-  return options.manager instanceof ReplayBufferManager
-    ? options.manager
-    : new ReplayBufferManager(options.manager);
+  const given = options.manager as Partial<ReplayBufferManager>;
+  return typeof given.startReplayBuffer === 'function'
+    ? (given as ReplayBufferManager)
+    : new ReplayBufferManager(options.manager as ConstructorParameters<typeof ReplayBufferManager>[0]);
 }
 
 /**

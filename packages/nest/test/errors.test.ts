@@ -1,4 +1,5 @@
-import { ReplayBufferError, ReplayErrorCode, replayErrorStatus } from '@livekit-replay/core';
+import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { replayErrorStatus } from '@livekit-replay/core/adapter';
 import { errorResponseSchema } from '@livekit-replay/core/contract';
 import { BadRequestException } from '@nestjs/common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { ClipShareRequest } from '@livekit-replay/core';
+import type { ClipShareRequest } from '@livekit-replay/core/adapter';
 import type { ClipDto, PublicSessionDto, QuotaDto } from '@livekit-replay/core/contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestResponse } from './support/app.js';
 import { type ReplayEnv, STORE_KINDS, startReplayEnv, uniqueUser } from './support/replay-env.js';
 
 const API = 'livekit/replay';
@@ -37,7 +38,7 @@ describe.each(STORE_KINDS)('the replay journey over HTTP (%s stores)', (stores) 
   }, 180_000);
   afterAll(() => env?.close());
 
-  const json = async (res: Response) => ({ status: res.status, body: await res.json() });
+  const json = async (res: TestResponse) => ({ status: res.status, body: await res.json() });
 
   it('POST start answers the session; GET session first says "warming up" for a buffer with no history', async () => {
     env.emulator.setHistorySeconds(0, 'room-warm');

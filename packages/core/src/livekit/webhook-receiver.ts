@@ -1,4 +1,4 @@
-import { WebhookReceiver } from 'livekit-server-sdk';
+import { TrackSource, WebhookReceiver } from 'livekit-server-sdk';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { EgressSnapshot } from '../types.js';
 import { toEgressSnapshot } from './livekit-egress-gateway.js';
@@ -13,6 +13,13 @@ export interface VerifiedWebhook {
   /** The participant the event is about (participant and track events), for server-driven starts. */
   participantIdentity: string | null;
   roomName: string | null;
+  /** The track a `track_published` / `track_unpublished` event is about (server-driven starts). */
+  track: {
+    sid: string;
+    source: 'screen_share' | 'screen_share_audio' | 'other';
+    width: number;
+    height: number;
+  } | null;
 }
 
 let receiverCache: { key: string; secret: string; receiver: WebhookReceiver } | null = null;
@@ -70,5 +77,18 @@ export async function verifyLiveKitWebhook(
     filenamePrefix: filenamePrefix || null,
     participantIdentity: event.participant?.identity || null,
     roomName: event.room?.name || info?.roomName || null,
+    track: event.track?.sid
+      ? {
+          sid: event.track.sid,
+          source:
+            event.track.source === TrackSource.SCREEN_SHARE
+              ? 'screen_share'
+              : event.track.source === TrackSource.SCREEN_SHARE_AUDIO
+                ? 'screen_share_audio'
+                : 'other',
+          width: event.track.width,
+          height: event.track.height,
+        }
+      : null,
   };
 }

@@ -144,6 +144,7 @@ export class ReplayBufferManager {
       clipSharer: hooks.clipSharer ?? null,
       clipFileRecords: hooks.clipFileRecords ?? null,
       previewUrl: hooks.previewUrl ?? null,
+      resolveParticipant: hooks.resolveParticipant ?? null,
     };
     if (missing.length > 0) {
       // After the constructor returns, so a listener attached right away hears it.

@@ -79,6 +79,8 @@ export interface ManagerContext {
   clipFileRecords?: ClipFileRecords | null;
   /** Builds the URIs of preview segments and timeline thumbnails (default: relative names). */
   previewUrl?: PreviewUrlBuilder | null;
+  /** Maps LiveKit participants to users; when set, room webhooks start and stop buffers (auto-start). */
+  resolveParticipant?: ResolveParticipantHook | null;
 }
 
 function asError(error: unknown): Error {

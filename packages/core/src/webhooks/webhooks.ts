@@ -5,6 +5,7 @@ import type { ManagerContext } from '../runtime/context.js';
 import { applyEgressState } from '../runtime/egress-state.js';
 import { isLive } from '../runtime/session-lifecycle.js';
 import type { EgressSnapshot, ReplaySession, SessionStatus } from '../types.js';
+import { type AutoStartResult, handleRoomWebhook, isAutoStartEvent } from './auto-start.js';
 
 /** The webhook events that carry an egress (all others are acknowledged and ignored). */
 export const EGRESS_WEBHOOK_EVENTS = ['egress_started', 'egress_updated', 'egress_ended'] as const;
@@ -33,6 +34,8 @@ export interface WebhookResult {
   status: SessionStatus | null;
   /** Why nothing changed, when `applied` is false. */
   ignored?: WebhookIgnoredReason;
+  /** What a room webhook did to a buffer (server-driven start, `hooks.resolveParticipant`). */
+  autoStart?: AutoStartResult;
 }
 
 /** The session directory LiveKit was told to write into (`<root>/<sessionDir>/<prefix>`). */
@@ -83,6 +86,8 @@ export async function handleWebhook(
     raw.authorization,
   );
   const { event, egress: egressInfo } = verified;
+  if (ctx.resolveParticipant && isAutoStartEvent(event))
+    return handleRoomWebhook(ctx, ctx.resolveParticipant, verified);
   if (!(EGRESS_WEBHOOK_EVENTS as readonly string[]).includes(event) || !egressInfo?.egressId) {
     return {
       event,

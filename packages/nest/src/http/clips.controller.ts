@@ -1,6 +1,5 @@
 import type { ReplayBufferManager } from '@livekit-replay/core';
 import {
-  type ListClipsQuery,
   libraryIdSchema,
   listClipsQuerySchema,
   replayRoutes,
@@ -26,11 +25,12 @@ import {
 import type { Request, Response } from 'express';
 import { REPLAY_BUFFER_MANAGER } from '../tokens.js';
 import { ReplayRequestUsers } from './request-user.js';
-import { SchemaPipe } from './schema.pipe.js';
+import { type SchemaOutput, SchemaPipe } from './schema.pipe.js';
 import { contentDisposition, sendStream } from './send-stream.js';
 
 const clipIdPipe = new SchemaPipe(libraryIdSchema, 'clip id');
 const listQueryPipe = new SchemaPipe(listClipsQuerySchema, 'list query');
+type ListClipsQuery = SchemaOutput<typeof listClipsQuerySchema>;
 
 /** The clip library: the caller's clips, other users' public ones, files with Range support. */
 export class ClipsController {

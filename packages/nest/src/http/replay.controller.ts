@@ -2,9 +2,10 @@ import type { ReplayBufferManager } from '@livekit-replay/core';
 import {
   type CaptureRequest,
   captureRequestSchema,
+  libraryIdSchema,
   replayRoutes,
+  routePath,
   type StartBufferRequest,
-  type StreamQuery,
   startBufferRequestSchema,
   streamQuerySchema,
   thumbnailsQuerySchema,
@@ -13,10 +14,21 @@ import { Body, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nest
 import type { Request, Response } from 'express';
 import { REPLAY_BUFFER_MANAGER } from '../tokens.js';
 import { ReplayRequestUsers } from './request-user.js';
-import { SchemaPipe } from './schema.pipe.js';
+import { type SchemaOutput, SchemaPipe } from './schema.pipe.js';
 import { contentDisposition, sendStream } from './send-stream.js';
 
 const NO_CACHE = 'no-cache, no-store, must-revalidate';
+
+/** `?sessionId=` on the preview routes (optional: default the caller's current buffer), from the contract's schemas. */
+const thumbnailsQuerySchemaWithSession = thumbnailsQuerySchema.extend({
+  sessionId: libraryIdSchema.optional(),
+});
+const previewQuerySchema = thumbnailsQuerySchemaWithSession.pick({ sessionId: true });
+const previewQueryPipe = new SchemaPipe(previewQuerySchema, 'preview query');
+type PreviewQuery = SchemaOutput<typeof previewQuerySchema>;
+const thumbnailsQueryPipe = new SchemaPipe(thumbnailsQuerySchemaWithSession, 'thumbnails query');
+type ThumbnailsQuery = SchemaOutput<typeof thumbnailsQuerySchemaWithSession>;
+type StreamQuery = SchemaOutput<typeof streamQuerySchema>;
 
 /** Buffer control, capture and the trim preview of the caller's own buffer. */
 export class ReplayController {
@@ -87,17 +99,25 @@ export class ReplayController {
   }
 
   // ── trim preview ────────────────────────────────────────────────────────────────────
+  // The caller's live (or just-ended) buffer, or the one named by `?sessionId=` (the URLs the
+  // preview hands out carry it, so a player keeps reading one buffer).
 
   @Get(replayRoutes.preview.path)
-  async preview(@Req() req: Request) {
-    return this.manager.getPreview({ userId: await this.users.userId(req) });
+  async preview(@Req() req: Request, @Query(previewQueryPipe) query: PreviewQuery) {
+    return this.manager.getPreview({ ...query, userId: await this.users.userId(req) });
   }
 
   @Get(replayRoutes.previewPlaylist.path)
-  async previewPlaylist(@Req() req: Request, @Res() res: Response): Promise<void> {
+  async previewPlaylist(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Query(previewQueryPipe) query: PreviewQuery,
+  ): Promise<void> {
     const { playlist, mimeType } = await this.manager.getPreviewPlaylist({
+      ...query,
       userId: await this.users.userId(req),
-      segmentUrl: (name: string) => `segments/${encodeURIComponent(name)}`,
+      // Relative to the playlist's own URL (`preview/playlist.m3u8`).
+      segmentUrl: ({ sessionId, name }) => `segments/${encodeURIComponent(name)}${sessionQuery(sessionId)}`,
     });
     res.status(200).set({ 'Content-Type': mimeType, 'Cache-Control': NO_CACHE }).send(playlist);
   }
@@ -107,8 +127,13 @@ export class ReplayController {
     @Req() req: Request,
     @Res() res: Response,
     @Param('name') name: string,
+    @Query(previewQueryPipe) query: PreviewQuery,
   ): Promise<void> {
-    const segment = await this.manager.openPreviewSegment({ userId: await this.users.userId(req), name });
+    const segment = await this.manager.openPreviewSegment({
+      ...query,
+      userId: await this.users.userId(req),
+      name,
+    });
     await sendStream(req, res, segment.stream, 200, {
       'Content-Type': segment.mimeType,
       'Content-Length': segment.sizeBytes,
@@ -117,23 +142,32 @@ export class ReplayController {
   }
 
   @Get(replayRoutes.thumbnails.path)
-  async thumbnails(
-    @Req() req: Request,
-    @Query(new SchemaPipe(thumbnailsQuerySchema, 'thumbnails query')) query: {
-      count?: number;
-      width?: number;
-    },
-  ) {
-    return this.manager.getThumbnails({ ...query, userId: await this.users.userId(req) });
+  async thumbnails(@Req() req: Request, @Query(thumbnailsQueryPipe) query: ThumbnailsQuery) {
+    const thumbnails = await this.manager.getThumbnails({ ...query, userId: await this.users.userId(req) });
+    // URLs of this module's thumbnail route, relative to the API base like the preview's playlistUrl.
+    const items = thumbnails.items.map((item) => ({
+      ...item,
+      url: `${routePath('thumbnail', { name: item.name })}${sessionQuery(thumbnails.sessionId)}`,
+    }));
+    return { ...thumbnails, items };
   }
 
   @Get(replayRoutes.thumbnail.path)
-  async thumbnail(@Req() req: Request, @Res() res: Response, @Param('name') name: string): Promise<void> {
-    const image = await this.manager.openThumbnail({ userId: await this.users.userId(req), name });
+  async thumbnail(
+    @Req() req: Request,
+    @Res() res: Response,
+    @Param('name') name: string,
+    @Query(previewQueryPipe) query: PreviewQuery,
+  ): Promise<void> {
+    const image = await this.manager.openThumbnail({ ...query, userId: await this.users.userId(req), name });
     await sendStream(req, res, image.stream, 200, {
       'Content-Type': image.mimeType,
       'Content-Length': image.sizeBytes,
       'Cache-Control': 'private, max-age=3600',
     });
   }
+}
+
+function sessionQuery(sessionId: string): string {
+  return `?sessionId=${encodeURIComponent(sessionId)}`;
 }

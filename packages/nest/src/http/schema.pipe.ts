@@ -8,6 +8,9 @@ export interface StandardSchema<Output = unknown> {
   };
 }
 
+/** What a schema's validation produces (e.g. numbers from a query's coerced strings). */
+export type SchemaOutput<S> = S extends StandardSchema<infer Output> ? Output : never;
+
 type StandardResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | {

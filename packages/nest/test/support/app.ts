@@ -6,7 +6,7 @@ import type { ReplayBufferManagerOptions } from '@livekit-replay/core';
 import { type INestApplication, Module, type ModuleMetadata } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
+import type { Response as ExpressResponse, NextFunction, Request } from 'express';
 
 /** The header our test apps read the signed-in user from (standing in for an app's own auth). */
 export const USER_HEADER = 'x-test-user';
@@ -15,17 +15,24 @@ export const USER_HEADER = 'x-test-user';
  * The app's own "auth": sets `req.user = { id }` from a header, as a Passport/JWT guard would,
  * so the module's default `getUserId` (`req.user.id`) is what the tests exercise.
  */
-export function fakeAuth(req: Request & { user?: unknown }, _res: Response, next: NextFunction): void {
+export function fakeAuth(req: Request & { user?: unknown }, _res: ExpressResponse, next: NextFunction): void {
   const id = req.headers[USER_HEADER];
   if (typeof id === 'string') req.user = { id };
   next();
 }
 
+/** A JSON answer in a test: its shape is what the assertions check. */
+// biome-ignore lint/suspicious/noExplicitAny: bodies are checked field by field by the tests' assertions
+export type Json = any;
+
+/** fetch's Response, whose `json()` the tests read as `Json`. */
+export type TestResponse = Omit<Response, 'json'> & { json(): Promise<Json> };
+
 export interface TestApp {
   app: INestApplication;
   url: string;
   /** fetch against the app, as `user` (none: anonymous). */
-  request(route: string, init?: RequestInit & { user?: string; json?: unknown }): Promise<Response>;
+  request(route: string, init?: RequestInit & { user?: string; json?: unknown }): Promise<TestResponse>;
   close(): Promise<void>;
 }
 

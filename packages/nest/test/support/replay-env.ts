@@ -45,7 +45,8 @@ export async function createStores(kind: StoreKind, root: string): Promise<Store
   return {
     stores: createPrismaStores(client),
     async close() {
-      await client.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
+      const raw = client as unknown as { $executeRawUnsafe(sql: string): Promise<unknown> };
+      await raw.$executeRawUnsafe(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
       await client.$disconnect();
     },
   };
