@@ -1,13 +1,14 @@
 import type { ReplayBufferManager } from '@livekit-replay/core';
 import { ReplayBufferModule } from '@livekit-replay/nest';
+import type { EgressEmulator } from '@livekit-replay/testing';
 import { type DynamicModule, Module } from '@nestjs/common';
 import { DemoAuthController, DemoAuthGuard, demoUserFromCookie } from './demo-auth.js';
 import type { AppEnvironment } from './environment.js';
 import { MESSAGE_FEED, type MessageFeed, MessagesController } from './messages.js';
 import { APP_ENVIRONMENT, EMULATOR, ScreenShareController } from './screen-share.js';
-import type { EgressEmulator } from '@livekit-replay/testing';
 
 @Module({})
+// biome-ignore lint/complexity/noStaticOnlyClass: a Nest dynamic module is a class with a static factory
 export class AppModule {
   static create(deps: {
     env: AppEnvironment;

@@ -71,7 +71,10 @@ export class DemoAuthController {
   @HttpCode(200)
   signIn(@Body() body: { userId?: unknown }, @Res({ passthrough: true }) res: Response): { user: DemoUser } {
     const user = DEMO_USERS.find((u) => u.id === body?.userId);
-    if (!user) throw new BadRequestException(`Unknown demo user; pick one of ${DEMO_USERS.map((u) => u.id).join(', ')}.`);
+    if (!user)
+      throw new BadRequestException(
+        `Unknown demo user; pick one of ${DEMO_USERS.map((u) => u.id).join(', ')}.`,
+      );
     res.cookie(COOKIE, user.id, { httpOnly: true, sameSite: 'lax', path: '/' });
     return { user };
   }

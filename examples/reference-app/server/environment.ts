@@ -36,7 +36,11 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): AppEnviro
     databaseUrl: env.DATABASE_URL ?? `file:${path.join(dataDir, 'replay.db')}`,
     redisUrl: env.REDIS_URL?.trim() || null,
     livekit: livekitUrl
-      ? { url: livekitUrl, apiKey: env.LIVEKIT_API_KEY as string, apiSecret: env.LIVEKIT_API_SECRET as string }
+      ? {
+          url: livekitUrl,
+          apiKey: env.LIVEKIT_API_KEY as string,
+          apiSecret: env.LIVEKIT_API_SECRET as string,
+        }
       : null,
     webDist: path.join(appRoot, 'web', 'dist'),
   };

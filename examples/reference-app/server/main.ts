@@ -25,6 +25,7 @@ async function main(): Promise<void> {
     AppModule.create({ env, manager, feed, emulator: replay.emulator }),
     { rawBody: true, logger: ['error', 'warn'] },
   );
+  // biome-ignore lint/correctness/useHookAtTopLevel: Nest's method, not a React hook
   if (existsSync(env.webDist)) app.useStaticAssets(env.webDist);
   else log(`[app] no built frontend at ${env.webDist}: run the build first (bash scripts/start.sh does)`);
   await app.listen(env.port, env.host);
@@ -42,9 +43,11 @@ async function main(): Promise<void> {
     if (replay.emulator) {
       const room = await manager.getRoomStatus({ roomName: DEMO_CHANNEL.roomName });
       for (const live of room.buffering) {
-        await manager.stopReplayBuffer({ userId: live.userId, sessionId: live.sessionId }).catch((error: Error) => {
-          log(`[app] could not stop ${live.sessionId}: ${error.message}`);
-        });
+        await manager
+          .stopReplayBuffer({ userId: live.userId, sessionId: live.sessionId })
+          .catch((error: Error) => {
+            log(`[app] could not stop ${live.sessionId}: ${error.message}`);
+          });
       }
     }
     await app.close();

@@ -12,7 +12,12 @@ import { Controller, Get, Inject, Param, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
 import { DemoAuthGuard, type DemoUser } from './demo-auth.js';
 
-export const DEMO_CHANNEL = { id: 'general', name: 'general', roomName: 'general-voice', communityId: 'demo' } as const;
+export const DEMO_CHANNEL = {
+  id: 'general',
+  name: 'general',
+  roomName: 'general-voice',
+  communityId: 'demo',
+} as const;
 
 export interface ChatMessage {
   id: string;
@@ -64,7 +69,9 @@ export class MessageFeed implements ClipSharer {
   }
 
   directMessages(userId: string): ChatMessage[] {
-    return this.messages.filter((m) => m.kind === 'dm' && (m.recipientUserId === userId || m.authorId === userId));
+    return this.messages.filter(
+      (m) => m.kind === 'dm' && (m.recipientUserId === userId || m.authorId === userId),
+    );
   }
 
   /** Writes are serialised and atomic (temp file + rename), so a crash never leaves half a file. */

@@ -26,7 +26,11 @@ export interface ReplaySetup {
   close(): Promise<void>;
 }
 
-export async function setUpReplay(env: AppEnvironment, feed: MessageFeed, log: (line: string) => void): Promise<ReplaySetup> {
+export async function setUpReplay(
+  env: AppEnvironment,
+  feed: MessageFeed,
+  log: (line: string) => void,
+): Promise<ReplaySetup> {
   const segmentsDir = path.join(env.dataDir, 'segments');
   const clipsDir = path.join(env.dataDir, 'clips');
   await mkdir(segmentsDir, { recursive: true });

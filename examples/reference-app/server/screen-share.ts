@@ -91,7 +91,8 @@ export class ScreenShareController {
   }
 
   private requireEmulator(): EgressEmulator {
-    if (!this.emulator) throw new NotFoundException('Emulated screen share is off: this app talks to a real LiveKit.');
+    if (!this.emulator)
+      throw new NotFoundException('Emulated screen share is off: this app talks to a real LiveKit.');
     return this.emulator;
   }
 }

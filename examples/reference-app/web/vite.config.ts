@@ -11,7 +11,9 @@ export default defineConfig({
   resolve: {
     conditions: ['source', 'browser', 'module', 'import', 'default'],
     // The stylesheet is exported from the package's build output; in the workspace, its source.
-    alias: { '@livekit-replay/react/styles.css': path.resolve(here, '../../../packages/react/src/styles.css') },
+    alias: {
+      '@livekit-replay/react/styles.css': path.resolve(here, '../../../packages/react/src/styles.css'),
+    },
   },
   // livekit-client and hls.js are large; the app is one page, so one bundle is fine.
   build: { outDir: path.join(here, 'dist'), emptyOutDir: true, sourcemap: true, chunkSizeWarningLimit: 2000 },

@@ -78,7 +78,9 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
           {route.page === 'channel' && <VoiceChannelPage me={me} users={users} mode={mode} />}
           {route.page === 'clips' && <MyClipsPage me={me} users={users} channel={mode.channel} />}
           {route.page === 'user' && (
-            <ProfilePage user={users.find((u) => u.id === route.userId) ?? { id: route.userId, name: route.userId }} />
+            <ProfilePage
+              user={users.find((u) => u.id === route.userId) ?? { id: route.userId, name: route.userId }}
+            />
           )}
         </main>
         <ReplayToasts />

@@ -1,5 +1,5 @@
-import { useReplayNotifications } from '@livekit-replay/react';
 import type { ReplayNotification } from '@livekit-replay/core/contract';
+import { useReplayNotifications } from '@livekit-replay/react';
 import { useCallback, useState } from 'react';
 
 interface Toast {
@@ -11,7 +11,9 @@ interface Toast {
 function toastFor(n: ReplayNotification): Toast | null {
   switch (n.type) {
     case 'REPLAY_BUFFER_STOPPED':
-      return { id: n.id, tone: 'info', text: 'Your replay buffer stopped.' };
+      // A buffer replaced by a new one (the share's audio arrived) is not news to the user.
+      if (n.reason === 'replaced') return null;
+      return { id: n.id, tone: 'info', text: stoppedText(n.reason) };
     case 'REPLAY_BUFFER_FAILED':
       return { id: n.id, tone: 'error', text: n.userMessage };
     case 'CLIP_READY':
@@ -21,6 +23,12 @@ function toastFor(n: ReplayNotification): Toast | null {
     default:
       return null;
   }
+}
+
+function stoppedText(reason: string): string {
+  if (reason === 'user') return 'Your replay buffer stopped: the screen share ended.';
+  if (reason === 'limit_reached') return 'Your replay buffer stopped: it reached its time limit.';
+  return 'Your replay buffer stopped.';
 }
 
 /** Server notifications as toasts: each event once (the hook drops duplicate deliveries). */

@@ -1,6 +1,6 @@
 import { CaptureReplayModal, formatDuration, useReplayBuffer } from '@livekit-replay/react';
 import { Room, RoomEvent, Track } from 'livekit-client';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type ChatMessage, type DemoUser, demoApi, type ShareMode } from '../demo-api.js';
 import { ClipMessage } from './clip-message.js';
 import { destinationsFor } from './my-clips.js';
@@ -26,23 +26,40 @@ export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode:
   return (
     <div className="channel">
       <section className="share-tile" aria-labelledby="share-title" data-sharing={share.sharing || undefined}>
-        <h1 id="share-title">Voice channel · {mode.channel.name}</h1>
-        <p className="share-state">
-          {share.sharing ? 'You are sharing your screen' : 'You are not sharing your screen'}
-          {emulated && <span className="share-emulated"> (emulated: no LiveKit server configured)</span>}
-        </p>
-        <div className="share-actions">
-          <button type="button" onClick={() => void share.toggle()} disabled={share.busy} aria-pressed={share.sharing}>
-            {share.sharing ? 'Stop sharing' : 'Share screen'}
-          </button>
-          <button type="button" className="primary" onClick={() => setSaveOpen(true)} disabled={!buffer.canCapture}>
-            Save replay
-          </button>
+        <ShareScreen room={room} emulated={emulated} sharing={share.sharing} name={me.name} />
+        <div className="share-body">
+          <h1 id="share-title">Voice channel · {mode.channel.name}</h1>
+          <p className="share-state">
+            {share.sharing ? 'You are sharing your screen.' : 'You are not sharing your screen.'}
+            {emulated && (
+              <span className="share-emulated">
+                Emulated share: no LiveKit server is configured, so the built-in egress emulator plays your
+                screen.
+              </span>
+            )}
+          </p>
+          <div className="share-actions">
+            <button type="button" onClick={() => void share.toggle()} disabled={share.busy}>
+              {share.sharing ? 'Stop sharing' : 'Share screen'}
+            </button>
+            <button
+              type="button"
+              className="primary"
+              onClick={() => setSaveOpen(true)}
+              disabled={!buffer.canCapture}
+            >
+              Save replay
+            </button>
+          </div>
+          <p className="buffer-indicator" data-phase={buffer.phase}>
+            {bufferLabel(buffer.phase, buffer.bufferedSeconds, buffer.error?.userMessage)}
+          </p>
+          {/* Announces phase changes only: the buffered time ticks every few seconds. */}
+          <p className="visually-hidden" aria-live="polite">
+            {bufferLabel(buffer.phase, null, buffer.error?.userMessage)}
+          </p>
+          {share.error && <p role="alert">{share.error}</p>}
         </div>
-        <p className="buffer-indicator" data-phase={buffer.phase} aria-live="polite">
-          {bufferLabel(buffer.phase, buffer.bufferedSeconds, buffer.error?.userMessage)}
-        </p>
-        {share.error && <p role="alert">{share.error}</p>}
       </section>
       <CaptureReplayModal
         open={saveOpen}
@@ -54,25 +71,55 @@ export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode:
         <h2 id="feed-title">Messages in #{mode.channel.name}</h2>
         {messages.length === 0 && <p className="feed-empty">No clips shared here yet.</p>}
         {messages.map((message) => (
-          <ClipMessage key={message.id} message={message} author={users.find((u) => u.id === message.authorId)} />
+          <ClipMessage
+            key={message.id}
+            message={message}
+            author={users.find((u) => u.id === message.authorId)}
+          />
         ))}
       </section>
     </div>
   );
 }
 
-function bufferLabel(phase: string, seconds: number, error: string | undefined): string {
+/** The share tile: your own screen (real LiveKit), or a placeholder for the emulated one. */
+function ShareScreen(props: { room: Room; emulated: boolean; sharing: boolean; name: string }) {
+  const video = useRef<HTMLVideoElement>(null);
+  const { room, emulated, sharing } = props;
+  useEffect(() => {
+    const element = video.current;
+    const track = room.localParticipant.getTrackPublication(Track.Source.ScreenShare)?.track;
+    if (emulated || !sharing || !element || !track) return;
+    track.attach(element);
+    return () => void track.detach(element);
+  }, [room, emulated, sharing]);
+  return (
+    <div className="share-screen" data-sharing={sharing || undefined}>
+      {sharing && <span className="share-live">LIVE</span>}
+      {sharing && !emulated ? (
+        <video ref={video} muted playsInline aria-label={`${props.name}'s screen`} />
+      ) : (
+        <span>{sharing ? `${props.name}'s screen (emulated)` : 'Not sharing'}</span>
+      )}
+    </div>
+  );
+}
+
+/** What the indicator says; without `seconds`, only the phase (for the live region). */
+function bufferLabel(phase: string, seconds: number | null, error: string | undefined): string {
   switch (phase) {
     case 'starting':
       return 'Starting the replay buffer…';
     case 'warming-up':
       return 'Replay buffer warming up…';
     case 'recording':
-      return `Replay buffer recording · ${formatDuration(seconds)} buffered`;
+      return seconds === null
+        ? 'Replay buffer recording'
+        : `Replay buffer recording · ${formatDuration(seconds)} buffered`;
     case 'stopping':
       return 'Stopping the replay buffer…';
     case 'stopped':
-      return seconds > 0
+      return seconds
         ? `Replay buffer stopped · ${formatDuration(seconds)} can still be saved for a few minutes`
         : 'Replay buffer stopped';
     case 'failed':
@@ -113,7 +160,9 @@ function useScreenShare(room: Room, mode: ShareMode) {
         setSharing((await (sharing ? demoApi.stopShare() : demoApi.startShare())).sharing);
       } else {
         await room.localParticipant.setScreenShareEnabled(!sharing, { audio: true });
-        setSharing(room.localParticipant.getTrackPublication(Track.Source.ScreenShare) !== undefined && !sharing);
+        setSharing(
+          room.localParticipant.getTrackPublication(Track.Source.ScreenShare) !== undefined && !sharing,
+        );
       }
     } catch (e) {
       setError((e as Error).message);
