@@ -4,6 +4,11 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     // …plus the Nest package's run on Nest 11, the lowest major it declares.
-    projects: ['packages/*/vitest.config.ts', 'packages/nest/vitest.nest11.config.ts'],
+    projects: [
+      'packages/*/vitest.config.ts',
+      'packages/nest/vitest.nest11.config.ts',
+      // The reference app's browser journey.
+      'examples/*/vitest.config.ts',
+    ],
   },
 });

@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { ReplayBufferManager } from '@livekit-replay/core';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -29,7 +30,9 @@ async function main(): Promise<void> {
   if (existsSync(env.webDist)) app.useStaticAssets(env.webDist);
   else log(`[app] no built frontend at ${env.webDist}: run the build first (bash scripts/start.sh does)`);
   await app.listen(env.port, env.host);
-  const url = `http://${env.host}:${env.port}`;
+  // The bound port (PORT=0 picks a free one, as the tests do).
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const url = `http://${env.host}:${port}`;
   // LiveKit's webhooks (the emulator's, in emulated mode) come back to this app.
   replay.emulator?.setWebhookUrl(`${url}/livekit/webhook`);
 
