@@ -7,7 +7,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { ReplayBufferManager } from '@livekit-replay/core';
+import { createMemoryStores, ReplayBufferManager } from '@livekit-replay/core';
 import { startEgressEmulator } from '@livekit-replay/testing';
 
 const RECORD_SECONDS = Number(process.env.DEMO_RECORD_SECONDS ?? 40);
@@ -23,6 +23,8 @@ async function main(): Promise<void> {
   const emulator = await startEgressEmulator({ segmentsRoot: segmentsDir });
   log(`LiveKit egress emulator on ${emulator.url}`);
 
+  // In-memory stores on purpose: a one-process demo (production passes durable ones).
+  const stores = createMemoryStores();
   const replay = new ReplayBufferManager({
     config: {
       livekit: { url: emulator.url, apiKey: emulator.apiKey, apiSecret: emulator.apiSecret },
@@ -30,8 +32,11 @@ async function main(): Promise<void> {
       clipsDir,
       defaultQuality: '720p',
     },
+    stores,
   });
-  replay.events.on('error', (error) => log(`background error: ${error.message}`));
+  replay.on('error', (error, context) =>
+    log(`background error (${context?.operation ?? 'unknown'}): ${error.message}`),
+  );
 
   try {
     const session = await replay.startReplayBuffer({
@@ -44,8 +49,10 @@ async function main(): Promise<void> {
 
     for (let elapsed = 0; elapsed < RECORD_SECONDS; elapsed += 10) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(10, RECORD_SECONDS - elapsed) * 1000));
-      const status = await replay.getBufferStatus({ sessionId: session.id, userId: 'demo-user' });
-      log(`  buffered ${status.bufferedSeconds.toFixed(1)} s${status.warmingUp ? ' (warming up)' : ''}`);
+      const status = await replay.getBufferStatus({ userId: 'demo-user' });
+      log(
+        `  buffered ${(status?.bufferedSeconds ?? 0).toFixed(1)} s${status?.warmingUp ? ' (warming up)' : ''}`,
+      );
     }
 
     log(`saving the last ${CLIP_SECONDS} s…`);
@@ -57,12 +64,13 @@ async function main(): Promise<void> {
     });
     const tookMs = performance.now() - started;
 
-    await replay.stopReplayBuffer({ sessionId: session.id, userId: 'demo-user' });
+    await replay.stopReplayBuffer({ userId: 'demo-user' });
+    const stored = await stores.clips.get(clip.id);
     log('clip saved:');
     console.log(
       JSON.stringify(
         {
-          path: path.join(clipsDir, clip.storageKey),
+          path: path.join(clipsDir, stored?.storageKey ?? ''),
           requestedSeconds: CLIP_SECONDS,
           probedDurationSeconds: clip.durationSeconds,
           durationErrorSeconds: Number((clip.durationSeconds - CLIP_SECONDS).toFixed(3)),

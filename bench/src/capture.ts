@@ -41,11 +41,8 @@ function prepare(target: CaptureTarget, workDir: string): Promise<Prepared> {
           defaultQuotaBytes: 1024 ** 4,
           segmentDurationSeconds: target.segmentSeconds,
         },
-        sessions: stores.sessions,
-        clips: stores.clips,
-        quotas: stores.quotas,
-        communities: stores.communities,
-        captureRateLimits: false,
+        stores,
+        coordination: { rateLimiter: false },
       });
       const sessionId = 'ses_bench_capture';
       const userId = 'bench-user';
@@ -86,6 +83,6 @@ export async function captureViaManager(job: ClipJob, target: CaptureTarget): Pr
     durationSeconds: Math.round((job.endMs - job.startMs) / 1000),
     mode: 'accurate',
   });
-  await manager.deleteClip(clip.id, userId);
+  await manager.deleteClip({ clipId: clip.id, userId });
   return { sizeBytes: clip.sizeBytes, sha256: clip.sha256 };
 }

@@ -44,8 +44,8 @@ export function benchManager(sessions: SessionStore, root: string): ReplayBuffer
       segmentsDir: join(root, 'segments'),
       clipsDir: join(root, 'clips'),
     },
-    sessions,
-    captureRateLimits: false,
+    stores: { sessions },
+    coordination: { rateLimiter: false },
   });
 }
 
@@ -193,7 +193,10 @@ async function runWebhookBench(
     Array.from({ length: options.concurrency }, async () => {
       while (next < sequence.length) {
         const delivery = sequence[next++]!;
-        const result = await manager.handleWebhook(delivery.body, delivery.authorization);
+        const result = await manager.handleWebhook({
+          body: delivery.body,
+          authorization: delivery.authorization,
+        });
         if (result.applied) applied++;
         else ignored++;
       }

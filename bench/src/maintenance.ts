@@ -177,11 +177,11 @@ export async function benchSweep(options: {
             },
             segmentsDir,
             clipsDir: join(root, 'clips'),
-            bufferDurationMinutes: 9,
+            bufferDurationSeconds: 9 * 60,
             segmentGraceSeconds: 30,
           },
-          sessions: opened.sessions,
-          captureRateLimits: false,
+          stores: { sessions: opened.sessions },
+          coordination: { rateLimiter: false },
         });
         // Same window for every store: the newest segment ends now.
         await writePlaylists(Date.now());

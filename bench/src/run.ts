@@ -123,7 +123,7 @@ async function main(): Promise<void> {
   const coreFragmentsDir = join(workRoot, 'core-fragments');
   const coreWarmMs: number[] = [];
   try {
-    const { FragmentCache } = await import('@livekit-replay/core');
+    const { FragmentCache } = await import('@livekit-replay/core/adapter');
     const cache = new FragmentCache({ dir: coreFragmentsDir });
     log(`core fragment cache: warming ${snapshot.segments.length} segments`);
     for (const segment of snapshot.segments) {

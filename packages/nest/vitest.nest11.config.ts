@@ -23,10 +23,14 @@ export default defineProject({
   test: {
     name: 'nest (Nest 11)',
     root: import.meta.dirname,
+    // Module wiring, raw bodies, pipes/filters/guards, the gateway and webhook-driven starts; the
+    // media-heavy journeys run once, on Nest 12.
     include: [
       'test/module.test.ts',
       'test/webhook.test.ts',
       'test/errors.test.ts',
+      'test/gateway.test.ts',
+      'test/auto-start.test.ts',
       'test/nest-version.test.ts',
     ],
     testTimeout: 120_000,

@@ -10,6 +10,8 @@ export default defineProject({
     environment: 'happy-dom',
     include: ['src/**/*.test.{ts,tsx}', 'test/**/*.test.ts'],
     setupFiles: ['./src/test-setup.ts'],
+    // The browser tests run the Nest package's e2e app, whose stores import the Prisma clients.
+    globalSetup: ['../adapter-prisma/test/global-setup.ts'],
     testTimeout: 30_000,
     hookTimeout: 240_000,
   },

@@ -98,8 +98,12 @@ describe('Redis Cluster', () => {
       sent.map((reason) => {
         const notification: ReplayNotification = {
           type: 'REPLAY_BUFFER_STOPPED',
+          id: `n-${reason}`,
           userId,
           sessionId: null,
+          egressId: null,
+          roomName: null,
+          channelId: null,
           at: new Date().toISOString(),
           reason,
         };

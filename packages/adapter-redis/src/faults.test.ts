@@ -122,8 +122,12 @@ describe('Redis unreachable mid-run (network cut, data kept)', () => {
       publish: () =>
         a.notifier.publish({
           type: 'REPLAY_BUFFER_STOPPED',
+          id: 'n-faults',
           userId,
           sessionId: live.id,
+          egressId: null,
+          roomName: live.roomName,
+          channelId: null,
           at: new Date().toISOString(),
           reason: 'x',
         }),
@@ -231,13 +235,19 @@ describe('Redis restarted (process killed, data gone)', () => {
       // Until the re-SUBSCRIBE is processed, a publish may reach nobody: publish again.
       await a.notifier.publish({
         type: 'REPLAY_BUFFER_STARTED',
+        id: `n-${Date.now()}`,
         userId,
         sessionId: fresh.id,
+        egressId: null,
+        roomName: fresh.roomName,
+        channelId: null,
         at: new Date().toISOString(),
         session: {
           id: fresh.id,
           status: 'starting',
           roomName: fresh.roomName,
+          channelId: null,
+          egressId: null,
           quality: fresh.quality,
           createdAt: fresh.createdAt.toISOString(),
           startedAt: null,

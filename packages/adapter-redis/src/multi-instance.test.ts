@@ -10,7 +10,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createMemoryStores, ReplayBufferManager, type ReplayNotification } from '@livekit-replay/core';
+import {
+  createMemoryStores,
+  type PublicSessionDto,
+  ReplayBufferManager,
+  type ReplayNotification,
+} from '@livekit-replay/core';
 import type { JobTickOutcome, ReplaySession } from '@livekit-replay/core/adapter';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
@@ -45,7 +50,10 @@ beforeAll(async () => {
     req.on('end', () => {
       const index = next++ % 3;
       webhookHits[index]!++;
-      managers[index]!.handleWebhook(Buffer.concat(chunks).toString('utf8'), req.headers.authorization).then(
+      managers[index]!.handleWebhook({
+        body: Buffer.concat(chunks).toString('utf8'),
+        authorization: req.headers.authorization,
+      }).then(
         () => res.writeHead(200).end(),
         (error: { status?: number }) => res.writeHead(error.status ?? 500).end(),
       );
@@ -79,13 +87,13 @@ beforeAll(async () => {
           defaultQuality: '720p',
           defaultCommunityMaxConcurrent: COMMUNITY_LIMIT,
         },
-        sessions: redis.sessions,
-        notifier: redis.notifier,
-        jobLock: redis.jobLock,
-        rateLimiter: redis.rateLimiter,
-        clips: shared.clips,
-        quotas: shared.quotas,
-        communities: shared.communities,
+        stores: {
+          sessions: redis.sessions,
+          clips: shared.clips,
+          quotas: shared.quotas,
+          communities: shared.communities,
+        },
+        coordination: { notifier: redis.notifier, jobLock: redis.jobLock, rateLimiter: redis.rateLimiter },
       }),
     );
   }
@@ -121,7 +129,7 @@ function liveEgressesIn(roomName: string) {
 }
 
 describe('three instances sharing Redis', () => {
-  let session: ReplaySession;
+  let session: PublicSessionDto;
   const userId = uniqueId('user');
   const roomName = uniqueId('room');
   /** The user's UI, connected to instance 2. */
@@ -131,7 +139,7 @@ describe('three instances sharing Redis', () => {
     socket = await socketOn(managers[2]!, userId);
     const results = await Promise.allSettled(
       Array.from({ length: 30 }, (_, i) =>
-        managers[i % 3]!.startReplayBuffer({ userId, roomName, videoTrackId: 'TR_video' }),
+        managers[i % 3]!.startReplayBuffer({ userId, roomName, videoTrackId: 'TR_video', replace: false }),
       ),
     );
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
@@ -141,7 +149,9 @@ describe('three instances sharing Redis', () => {
     }
     session = started[0]!;
     expect(liveEgressesIn(roomName)).toHaveLength(1);
-    for (const manager of managers) expect((await manager.getActiveSession(userId))?.id).toBe(session.id);
+    expect((await adapters[2]!.sessions.findLiveByUser(userId))?.id).toBe(session.id);
+    for (const manager of managers)
+      expect((await manager.getBufferStatus({ userId }))?.session.id).toBe(session.id);
   }, 60_000);
 
   it('activates the session once, whichever instance gets the webhook; the user hears it on instance 2', async () => {
@@ -164,7 +174,7 @@ describe('three instances sharing Redis', () => {
     await waitFor(() => socket.types().includes('REPLAY_BUFFER_STOPPED'), 5_000, 'STOPPED on instance 2');
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(socket.types().filter((t) => t === 'REPLAY_BUFFER_STOPPED')).toHaveLength(1);
-    for (const manager of managers) expect(await manager.getActiveSession(userId)).toBeNull();
+    expect(await adapters[0]!.sessions.findLiveByUser(userId)).toBeNull();
     expect(liveEgressesIn(roomName)).toHaveLength(0);
     await socket.close();
   }, 30_000);
@@ -172,16 +182,21 @@ describe('three instances sharing Redis', () => {
   it(`holds the community limit (${COMMUNITY_LIMIT}) across instances`, async () => {
     const communityId = uniqueId('community');
     const room = uniqueId('room');
+    const userIds = Array.from({ length: 6 }, () => uniqueId('user'));
+    const users = new Map<string, string>();
     const results = await Promise.allSettled(
-      Array.from({ length: 6 }, (_, i) =>
+      userIds.map((user, i) =>
         managers[i % 3]!.startReplayBuffer({
-          userId: uniqueId('user'),
+          userId: user,
           roomName: room,
           videoTrackId: 'TR_video',
           communityId,
         }),
       ),
     );
+    results.forEach((r, i) => {
+      if (r.status === 'fulfilled') users.set(r.value.id, userIds[i]!);
+    });
     const started = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     expect(started).toHaveLength(COMMUNITY_LIMIT);
     for (const r of results) {
@@ -189,7 +204,9 @@ describe('three instances sharing Redis', () => {
     }
     expect(liveEgressesIn(room)).toHaveLength(COMMUNITY_LIMIT);
     await Promise.all(
-      started.map((s, i) => managers[(i + 1) % 3]!.stopReplayBuffer({ sessionId: s.id, userId: s.userId })),
+      started.map((s, i) =>
+        managers[(i + 1) % 3]!.stopReplayBuffer({ sessionId: s.id, userId: users.get(s.id)! }),
+      ),
     );
     await Promise.all(started.map((s) => emulator.waitForEnd(s.egressId!)));
     expect(liveEgressesIn(room)).toHaveLength(0);
@@ -210,7 +227,8 @@ describe('three instances sharing Redis', () => {
     });
     expect(Math.abs(clip.durationSeconds - 4)).toBeLessThanOrEqual(0.25);
     expect(clip.sessionId).toBe(buffer.id);
-    expect((await managers[2]!.getClip(clip.id, owner)).sha256).toBe(clip.sha256);
+    expect((await managers[2]!.getClip({ clipId: clip.id, viewerId: owner })).id).toBe(clip.id);
+    expect((await adapters[2]!.sessions.get(buffer.id))?.userId).toBe(owner);
     // The save limit (1 a minute here) counts across instances: a second save elsewhere is refused.
     await expect(
       managers[2]!.captureReplay({ sessionId: buffer.id, userId: owner, durationSeconds: 2 }),

@@ -19,8 +19,12 @@ function instance(): RedisAdapters {
 function ready(userId: string, n: number): ReplayNotification {
   return {
     type: 'CLIP_READY',
+    id: `n_${n}`,
     userId,
     sessionId: null,
+    egressId: null,
+    roomName: null,
+    channelId: null,
     at: new Date().toISOString(),
     captureId: `cap_${n}`,
     clipId: `clip_${n}`,

@@ -43,7 +43,7 @@ export {
   toEgressSnapshot,
 } from './livekit/livekit-egress-gateway.js';
 export { encodingOptionsFor, QUALITY_PRESETS, qualitySpec, sourceMatchedSpec } from './livekit/quality.js';
-export { DEFAULT_CAPTURE_RATE_LIMITS } from './manager/replay-buffer-manager.js';
+export { DEFAULT_CAPTURE_RATE_LIMITS } from './manager/build-context.js';
 // Media and segments (tools, benchmarks, custom pipelines)
 export * from './media/index.js';
 // In-memory and in-process implementations (reference implementations of the ports)

@@ -15,6 +15,7 @@ import { AdminController } from './http/admin.controller.js';
 import { ClipsController } from './http/clips.controller.js';
 import { ReplayController } from './http/replay.controller.js';
 import { ReplayExceptionFilter } from './http/replay-exception.filter.js';
+import { ReplayUserGuard } from './http/replay-user.guard.js';
 import { ReplayRequestUsers } from './http/request-user.js';
 import { WebhookController } from './http/webhook.controller.js';
 import { ReplayLifecycle } from './lifecycle.js';
@@ -36,15 +37,16 @@ function subclass<T extends AnyClass>(base: T, name: string, decorators: ClassDe
 
 function httpParts(http: ResolvedHttpOptions): { controllers: Type[]; providers: Provider[] } {
   const filters = UseFilters(ReplayExceptionFilter);
-  const guards = http.guards.length > 0 ? [UseGuards(...http.guards)] : [];
-  const adminGuards = [...http.guards, ...http.adminGuards];
+  // The app's guards first (they set req.user), then ours: 401 before any body is validated.
+  const guards = [UseGuards(...http.guards, ReplayUserGuard)];
+  const adminGuards = [...http.guards, ReplayUserGuard, ...http.adminGuards];
   const controllers: Type[] = [
     subclass(ReplayController, 'ReplayController', [Controller(http.routePrefix), filters, ...guards]),
     subclass(ClipsController, 'ReplayClipsController', [Controller(http.routePrefix), filters, ...guards]),
     subclass(AdminController, 'ReplayAdminController', [
       Controller(http.routePrefix),
       filters,
-      ...(adminGuards.length > 0 ? [UseGuards(...adminGuards)] : []),
+      UseGuards(...adminGuards),
     ]),
   ];
   // LiveKit signs its webhooks; the app's auth guards do not apply to them.
@@ -104,6 +106,7 @@ export class ReplayBufferModule extends ReplayBufferConfigurableModule {
         { provide: REPLAY_BUFFER_MANAGER, useFactory: createManager, inject: [REPLAY_MODULE_OPTIONS] },
         { provide: ReplayBufferManager, useExisting: REPLAY_BUFFER_MANAGER },
         ReplayRequestUsers,
+        ReplayUserGuard,
         ReplayExceptionFilter,
         ReplayLifecycle,
       ],

@@ -86,6 +86,17 @@ describe('autoStart from LiveKit room webhooks', () => {
     expect(after === null || after.status === 'stopped').toBe(true);
   }, 120_000);
 
+  it('audio published before its video: one start with both tracks, no restart', async () => {
+    const before = env.emulator.egresses().length;
+    const share = await env.emulator.rooms.publishScreenShare({ roomName, identity, audio: 'first' });
+    const live = await liveSession();
+    expect(tracksOf(live.egressId)).toEqual({ video: share.videoTrackSid, audio: share.audioTrackSid });
+    expect(env.emulator.egresses().length).toBe(before + 1);
+    await env.emulator.rooms.unpublishScreenShare(share);
+    const after = await liveSession();
+    expect(after === null || after.status === 'stopped').toBe(true);
+  }, 120_000);
+
   it('participants the app does not know, and forged webhooks, start nothing', async () => {
     const stranger = await env.emulator.rooms.publishScreenShare({ roomName, identity: 'stranger' });
     expect(env.emulator.rooms.log.at(-1)?.httpStatus).toBe(200);

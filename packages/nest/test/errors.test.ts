@@ -91,7 +91,10 @@ describe('error statuses over real HTTP', () => {
   it('404 SESSION_NOT_FOUND / CLIP_NOT_FOUND', async () => {
     expect(await call('stop', { method: 'POST' })).toMatchObject({ status: 404, code: 'SESSION_NOT_FOUND' });
     expect(await call('clips/cl_doesnotexist')).toMatchObject({ status: 404, code: 'CLIP_NOT_FOUND' });
-    expect(await call('clips/cl_doesnotexist', { method: 'DELETE' })).toMatchObject({ status: 404 });
+    // Deleting is idempotent: a clip that is not there is reported, not an error.
+    const gone = await env.app.request(`${API}/clips/cl_doesnotexist`, { method: 'DELETE', user });
+    expect(gone.status).toBe(200);
+    expect(await gone.json()).toEqual({ deleted: false, freedBytes: 0 });
   });
 
   it('403 FORBIDDEN from the authorize hook and for non-admins on admin routes; admins pass', async () => {
@@ -111,13 +114,22 @@ describe('error statuses over real HTTP', () => {
         json,
       });
     expect((await put('c-off', { enabled: false, maxConcurrent: 5 })).status).toBe(200);
-    expect((await put('c-full', { enabled: true, maxConcurrent: 0 })).status).toBe(200);
-    const start = (communityId: string) =>
-      call('start', { method: 'POST', json: { roomName: 'room-c', videoTrackId: 'TR_c', communityId } });
+    expect((await put('c-full', { enabled: true, maxConcurrent: 1 })).status).toBe(200);
+    const body = (communityId: string) => ({ roomName: 'room-c', videoTrackId: 'TR_c', communityId });
+    const start = (communityId: string) => call('start', { method: 'POST', json: body(communityId) });
     expect(await start('c-off')).toMatchObject({ status: 403, code: 'DISABLED' });
+    // Someone else holds the community's only slot.
+    const holder = uniqueUser('holder');
+    const held = await env.app.request(`${API}/start`, {
+      method: 'POST',
+      user: holder,
+      json: body('c-full'),
+    });
+    expect(held.status).toBe(200);
     const full = await start('c-full');
     expect(full).toMatchObject({ status: 429, code: 'LIMIT_REACHED' });
     expect(Number(full.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect((await env.app.request(`${API}/stop`, { method: 'POST', user: holder })).status).toBe(200);
   });
 
   it('503 EGRESS_UNAVAILABLE when LiveKit refuses the egress (nothing is left running)', async () => {
@@ -167,7 +179,10 @@ describe('error statuses over real HTTP', () => {
     });
     expect(saved.status).toBe(201);
     const clip = await saved.json();
-    const failed = await call(`clips/${clip.id}/share`, { method: 'POST', json: { target: 'channel' } });
+    const failed = await call(`clips/${clip.id}/share`, {
+      method: 'POST',
+      json: { target: 'channel', channelId: 'chan-e' },
+    });
     expect(failed.status).toBe(500);
     expect(JSON.stringify(failed.body)).not.toContain('hunter2');
   }, 180_000);

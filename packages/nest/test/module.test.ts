@@ -84,6 +84,25 @@ describe('ReplayBufferModule registration', () => {
     expect(await hook.json()).toMatchObject({ code: 'WEBHOOK_INVALID' });
   });
 
+  it('starts the maintenance jobs at boot (by default) and closes the manager it built at shutdown', async () => {
+    const manager = await managerOptions();
+    const app = await startApp([ReplayBufferModule.forRoot({ manager })]);
+    const built = app.app.get(ReplayBufferManager);
+    expect(await built.runScheduledJob({ job: 'segments' })).not.toBe('stopped');
+    await app.close();
+    expect(await built.runScheduledJob({ job: 'segments' })).toBe('stopped');
+  });
+
+  it('a manager handed in is left to the app: shutdown only stops the jobs', async () => {
+    const own = new ReplayBufferManager(await managerOptions());
+    const app = await startApp([ReplayBufferModule.forRoot({ manager: own })]);
+    expect(app.app.get(ReplayBufferManager)).toBe(own);
+    expect(await own.runScheduledJob({ job: 'segments' })).not.toBe('stopped');
+    await app.close();
+    expect(await own.runScheduledJob({ job: 'segments' })).toBe('stopped');
+    await own.close();
+  });
+
   it('boot fails with a how-to-fix message when the app parses JSON bodies without keeping raw bytes', async () => {
     const manager = await managerOptions();
     await expect(

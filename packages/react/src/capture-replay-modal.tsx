@@ -125,6 +125,7 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
                     value={seconds}
                     checked={preset === seconds}
                     disabled={!enabled}
+                    data-autofocus={preset === seconds ? true : undefined}
                     aria-describedby={reasonId}
                     onChange={() => setPreset(seconds)}
                   />
@@ -184,13 +185,21 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
       )}
       {saving ? (
         <div className="lkr-capture__progress">
-          <progress className="lkr-progress" value={capture.progress} max={1} aria-label="Saving the clip" />
+          {/* Indeterminate until the server reports progress. */}
+          <progress
+            className="lkr-progress"
+            value={capture.progress > 0 ? capture.progress : undefined}
+            max={1}
+            aria-label="Saving the clip"
+          />
           <span aria-live="polite">
             {capture.stage === 'waiting'
               ? 'Waiting for the newest moments…'
               : capture.stage === 'storing'
                 ? 'Storing…'
-                : `Saving… ${Math.round(capture.progress * 100)}%`}
+                : capture.progress > 0
+                  ? `Saving… ${Math.round(capture.progress * 100)}%`
+                  : 'Saving…'}
           </span>
         </div>
       ) : null}

@@ -207,9 +207,11 @@ function ClipCard(props: {
             <span className="lkr-clip__playicon" aria-hidden="true">
               ▶
             </span>
-            <span className="lkr-clip__duration">{formatDuration(clip.durationSeconds)}</span>
           </button>
         )}
+        {/* Outside the button: its accessible name is "Play <title>", and the length is read below. */}
+        {playing ? null : <span className="lkr-clip__duration">{formatDuration(clip.durationSeconds)}</span>}
+        {!playing && clip.visibility === 'public' ? <span className="lkr-badge">Public</span> : null}
       </div>
       <div className="lkr-clip__body">
         <h3 className="lkr-clip__title">{title}</h3>
@@ -217,7 +219,6 @@ function ClipCard(props: {
           <span>{formatBytes(clip.sizeBytes)}</span>
           <span aria-hidden="true"> · </span>
           <time dateTime={clip.createdAt}>{formatDate(clip.createdAt)}</time>
-          {clip.visibility === 'public' ? <span className="lkr-badge">Public</span> : null}
         </p>
         <div className="lkr-clip__actions">
           <a

@@ -74,7 +74,21 @@ export function TrimPreview(props: TrimPreviewProps) {
     };
   }, [client, initialSeconds, thumbnailCount]);
 
+  const seek = useCallback((seconds: number) => {
+    const element = video.current;
+    if (element) element.currentTime = seconds;
+    setCurrent(seconds);
+  }, []);
+
   const hls = useHls(video, preview ? client.url({ relative: preview.playlistUrl }) : null, client);
+
+  // Once playable, show the first frame of the selection, not the oldest moment in the buffer.
+  const shownStart = useRef(false);
+  useEffect(() => {
+    if (hls !== 'ready' || shownStart.current) return;
+    shownStart.current = true;
+    seek(range.start);
+  }, [hls, range.start, seek]);
 
   // Loop inside the selection while playing.
   useEffect(() => {
@@ -91,12 +105,6 @@ export function TrimPreview(props: TrimPreviewProps) {
     frame = requestAnimationFrame(tick);
     return () => cancelAnimationFrame(frame);
   }, [playing, range, step]);
-
-  const seek = useCallback((seconds: number) => {
-    const element = video.current;
-    if (element) element.currentTime = seconds;
-    setCurrent(seconds);
-  }, []);
 
   const togglePlay = () => {
     const element = video.current;
@@ -173,7 +181,13 @@ export function TrimPreview(props: TrimPreviewProps) {
             background={
               <div className="lkr-filmstrip" aria-hidden="true" data-lkr-track-part="true">
                 {thumbs?.items.map((t) => (
-                  <img key={t.name} src={client.url({ relative: t.url })} alt="" draggable={false} />
+                  <img
+                    key={t.name}
+                    src={client.url({ relative: t.url })}
+                    alt=""
+                    draggable={false}
+                    onError={(e) => e.currentTarget.setAttribute('data-broken', '')}
+                  />
                 ))}
               </div>
             }

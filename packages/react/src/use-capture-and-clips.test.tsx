@@ -158,3 +158,18 @@ describe('CaptureReplayModal', () => {
     expect(screen.getByRole('status').textContent).toMatch(/shared it to general/);
   });
 });
+
+describe('CaptureReplayModal → trim', () => {
+  it('"Trim before saving" opens the trim preview for the chosen length (and shows why it cannot load)', async () => {
+    const { wrapper } = setup();
+    const buffer = { bufferedSeconds: 600, canCapture: true, sizeEstimates: [] };
+    render(<CaptureReplayModal open onClose={() => {}} buffer={buffer} />, { wrapper });
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Trim before saving' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Trim…' }));
+    expect(screen.getByRole('heading', { name: 'Trim the replay' })).toBeTruthy();
+    // The fake API has no preview route: the error's userMessage is shown.
+    expect((await screen.findByRole('alert')).textContent).toBe('Not found.');
+    fireEvent.click(screen.getByRole('button', { name: 'Back' }));
+    expect(screen.getByRole('heading', { name: 'Save a replay' })).toBeTruthy();
+  });
+});

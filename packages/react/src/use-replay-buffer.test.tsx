@@ -1,7 +1,7 @@
 import type { ReplayNotification } from '@livekit-replay/core/contract';
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { Room } from 'livekit-client';
-import type { ReactNode } from 'react';
+import { type ReactNode, StrictMode } from 'react';
 import { afterEach, describe, expect, it } from 'vitest';
 import { FakeApi, publish, screenSharePublication, unpublish } from './fake-api.test-helpers.js';
 import { NotificationHub } from './notifications.js';
@@ -262,6 +262,22 @@ describe('useReplayBuffer', () => {
     await waitFor(() => expect(result.current.phase).toBe('stopped'));
     expect(api.callsTo('POST start')).toHaveLength(0);
     expect(api.callsTo('POST stop')).toHaveLength(0);
+  });
+
+  it('under StrictMode (mount, unmount, mount again) a share still starts exactly one buffer', async () => {
+    const api = new FakeApi();
+    room = new Room();
+    const wrapper = ({ children }: { children: ReactNode }) => (
+      <StrictMode>
+        <ReplayBufferProvider client={api.client} notifications={false}>
+          {children}
+        </ReplayBufferProvider>
+      </StrictMode>
+    );
+    const { result } = renderHook(() => useReplayBuffer({ room, settleMs: 20 }), { wrapper });
+    act(() => publish(room, screenSharePublication('video')));
+    await waitFor(() => expect(result.current.phase).toBe('warming-up'));
+    expect(api.callsTo('POST start')).toHaveLength(1);
   });
 
   it('throws a clear error outside the provider', () => {

@@ -11,7 +11,9 @@ const base = {
 describe('parseReplayConfig', () => {
   it('fills defensible defaults', () => {
     const config = parseReplayConfig(base);
-    expect(config.bufferDurationMinutes).toBe(10);
+    expect(config.bufferDurationSeconds).toBe(600);
+    expect(config.liveEdgeWaitSeconds).toBe(15);
+    expect(config.orphanAfterSeconds).toBe(3 * 3600);
     expect(config.segmentDurationSeconds).toBe(2);
     expect(config.defaultQuotaBytes).toBe(5 * 1024 ** 3);
     expect(config.defaultCommunityMaxConcurrent).toBe(5);
@@ -52,15 +54,39 @@ describe('replayConfigFromEnv', () => {
     REPLAY_SEGMENT_DURATION_SECONDS: '4',
   };
 
-  it("reads the seed's variable names", () => {
-    const config = replayConfigFromEnv(env);
+  it('reads earlier names in other units as seconds (REPLAY_BUFFER_DURATION_MINUTES, REPLAY_ORPHAN_AFTER_HOURS)', () => {
+    const config = replayConfigFromEnv({ ...env, REPLAY_ORPHAN_AFTER_HOURS: '2' });
     expect(config.livekit.apiKey).toBe('key');
-    expect(config.bufferDurationMinutes).toBe(5);
+    expect(config.bufferDurationSeconds).toBe(300);
+    expect(config.orphanAfterSeconds).toBe(7200);
     expect(config.segmentDurationSeconds).toBe(4);
   });
 
+  it("accepts the seed's names as aliases; the canonical name wins when both are set", () => {
+    const seed = {
+      LIVEKIT_URL: env.LIVEKIT_URL,
+      LIVEKIT_API_KEY: 'key',
+      LIVEKIT_API_SECRET: 'secret',
+      REPLAY_SEGMENTS_PATH: '/tmp/seed/segments',
+      REPLAY_EGRESS_OUTPUT_PATH: '/out',
+      REPLAY_CLIPS_PATH: '/tmp/seed/clips',
+    };
+    expect(replayConfigFromEnv(seed)).toMatchObject({
+      segmentsDir: '/tmp/seed/segments',
+      egressSegmentsDir: '/out',
+      clipsDir: '/tmp/seed/clips',
+    });
+    const both = {
+      ...seed,
+      REPLAY_SEGMENTS_DIR: '/tmp/ours',
+      REPLAY_BUFFER_DURATION_MINUTES: '5',
+      REPLAY_BUFFER_DURATION_SECONDS: '90',
+    };
+    expect(replayConfigFromEnv(both)).toMatchObject({ segmentsDir: '/tmp/ours', bufferDurationSeconds: 90 });
+  });
+
   it('lets explicit overrides win', () => {
-    expect(replayConfigFromEnv(env, { bufferDurationMinutes: 2 }).bufferDurationMinutes).toBe(2);
+    expect(replayConfigFromEnv(env, { bufferDurationSeconds: 120 }).bufferDurationSeconds).toBe(120);
   });
 
   it('names the environment variable of a non-numeric value', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CaptureSlots } from '../manager/capture-slots.js';
-import { SlidingWindowRateLimiter } from '../manager/rate-limiter.js';
+import { SlidingWindowRateLimiter } from '../memory/sliding-window-rate-limiter.js';
+import { CaptureSlots } from '../runtime/capture-slots.js';
 
 describe('SlidingWindowRateLimiter', () => {
   it('allows 3 a minute and 15 an hour, then says when to retry', () => {

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import EventEmitter from 'eventemitter3';
 import { startReplayBuffer, stopReplayBuffer } from '../buffer/buffer-control.js';
 import { getBufferStatus } from '../buffer/buffer-status.js';
@@ -51,13 +50,6 @@ import {
   updateClip,
 } from '../library/clips.js';
 import { shareClip } from '../library/share.js';
-import { LiveKitEgressGateway } from '../livekit/livekit-egress-gateway.js';
-import { FfmpegMediaPipeline, FRAGMENT_CACHE_DIR } from '../media/index.js';
-import { withPreviewRemux } from '../media/preview-media.js';
-import { createMemoryStores } from '../memory/create-memory-stores.js';
-import { InProcessJobLock } from '../memory/in-process-job-lock.js';
-import { InProcessNotifier } from '../memory/in-process-notifier.js';
-import { type RateLimitWindow, SlidingWindowRateLimiter } from '../memory/sliding-window-rate-limiter.js';
 import type { ByteRange } from '../ports/clip-storage.js';
 import { defaultPreviewUrl } from '../preview/playlist.js';
 import {
@@ -68,7 +60,6 @@ import {
   sessionFrameRate,
 } from '../preview/preview.js';
 import { getThumbnails, openThumbnail, type ThumbnailStream } from '../preview/thumbnails.js';
-import { CaptureSlots } from '../runtime/capture-slots.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
 import { toClipDto, toClipDtoFor, toPublicClipDto, toQuotaDto } from '../runtime/dto.js';
 import type {
@@ -79,17 +70,10 @@ import type {
 } from '../runtime/inputs.js';
 import { currentSessionSchema, parseInput, sessionAccessSchema } from '../runtime/inputs.js';
 import { loadOwnedSession, readSessionIndex } from '../runtime/session-lifecycle.js';
-import { createSegmentProber } from '../segments/segment-probe.js';
-import { LocalClipStorage } from '../storage/local-clip-storage.js';
 import { handleWebhook, type WebhookResult } from '../webhooks/webhooks.js';
+import { buildContext } from './build-context.js';
 import type { ReplayBufferManagerOptions } from './options.js';
 import { toPreviewDto, toThumbnailsDto } from './views.js';
-
-/** Production's limits: 3 saves a minute and 15 an hour per user. */
-export const DEFAULT_CAPTURE_RATE_LIMITS: RateLimitWindow[] = [
-  { limit: 3, windowMs: 60_000 },
-  { limit: 15, windowMs: 3_600_000 },
-];
 
 type Unsubscribe = () => void;
 
@@ -108,53 +92,7 @@ export class ReplayBufferManager {
 
   constructor(options: ReplayBufferManagerOptions) {
     this.config = parseReplayConfig(options.config);
-    const stores = options.stores ?? {};
-    const memory = createMemoryStores();
-    const missing = (['sessions', 'clips', 'quotas', 'communities'] as const).filter((name) => !stores[name]);
-    const coordination = options.coordination ?? {};
-    const hooks = options.hooks ?? {};
-    const media =
-      options.media ??
-      new FfmpegMediaPipeline({
-        ffmpegPath: this.config.ffmpegPath,
-        ffprobePath: this.config.ffprobePath,
-        ...(this.config.fragmentCache
-          ? { fragmentCacheDir: path.join(this.config.clipsDir, FRAGMENT_CACHE_DIR) }
-          : {}),
-      });
-    const rateLimiter = coordination.rateLimiter ?? new SlidingWindowRateLimiter(DEFAULT_CAPTURE_RATE_LIMITS);
-    this.ctx = {
-      config: this.config,
-      sessions: stores.sessions ?? memory.sessions,
-      clips: stores.clips ?? memory.clips,
-      quotas: stores.quotas ?? memory.quotas,
-      communities: stores.communities ?? memory.communities,
-      egress: options.egress ?? new LiveKitEgressGateway(this.config.livekit),
-      storage: options.storage ?? new LocalClipStorage(this.config.clipsDir),
-      media: withPreviewRemux(media, this.config.ffmpegPath),
-      notifier: coordination.notifier ?? new InProcessNotifier(),
-      jobLock: coordination.jobLock ?? new InProcessJobLock(),
-      segmentProber: createSegmentProber(
-        this.config.ffprobePath ? { ffprobePath: this.config.ffprobePath } : {},
-      ),
-      events: this.events,
-      captureSlots: new CaptureSlots(this.config.maxConcurrentCaptures),
-      rateLimiter: rateLimiter === false ? null : rateLimiter,
-      authorize: hooks.authorize ?? null,
-      clipSharer: hooks.clipSharer ?? null,
-      clipFileRecords: hooks.clipFileRecords ?? null,
-      previewUrl: hooks.previewUrl ?? null,
-      resolveParticipant: hooks.resolveParticipant ?? null,
-    };
-    if (missing.length > 0) {
-      // After the constructor returns, so a listener attached right away hears it.
-      process.nextTick(() =>
-        this.events.emit('warning', {
-          code: 'IN_MEMORY_STORES',
-          message: `No ${missing.join(', ')} store given: using in-memory ones (one process; everything is lost on restart). Pass stores (e.g. @livekit-replay/adapter-prisma) in production.`,
-        }),
-      );
-    }
+    this.ctx = buildContext(this.config, options, this.events);
   }
 
   /** Listens to an in-process event; returns the function that stops listening. */

@@ -86,8 +86,12 @@ describe('InProcessNotifier', () => {
     const unsubscribe = await notifier.subscribe((notification) => seen.push(notification.userId));
     await notifier.publish({
       type: ReplayNotificationType.REPLAY_BUFFER_STOPPED,
+      id: 'n-1',
       userId: 'user-1',
       sessionId: null,
+      egressId: null,
+      roomName: null,
+      channelId: null,
       at: new Date(0).toISOString(),
       reason: 'user',
     });

@@ -127,7 +127,7 @@ export class LocalClipStorage implements ClipStorage {
         const full = path.join(dir, entry.name);
         if (entry.isDirectory()) await visit(full);
         else if (entry.name.startsWith(TEMP_PREFIX)) {
-          const info = await stat(full).catch(() => null);
+          const info = await stat(full).catch(() => null); // removed meanwhile: nothing to sweep
           if (info && now - info.mtimeMs > olderThanMs) {
             await rm(full, { force: true });
             removed++;

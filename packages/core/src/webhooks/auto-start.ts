@@ -16,8 +16,7 @@
  */
 import { startReplayBuffer, stopReplayBuffer } from '../buffer/buffer-control.js';
 import type { ManagerContext, ResolveParticipantHook } from '../runtime/context.js';
-import type { ReplaySession } from '../types.js';
-import type { WebhookResult } from './webhooks.js';
+import type { ReplaySession, SessionStatus } from '../types.js';
 
 /** The room webhooks this handles. */
 export const AUTO_START_EVENTS = ['track_published', 'track_unpublished', 'participant_left'] as const;
@@ -76,15 +75,23 @@ function sameShare(live: ReplaySession | null, roomName: string): live is Replay
   return live !== null && live.roomName === roomName;
 }
 
-/**
- * Applies one verified room webhook to the participant's buffer; the result says what was done
- * (`autoStart`) in `handleWebhook`'s shape.
- */
+/** `handleWebhook`'s result for a room webhook (same shape; declared here to keep imports one-way). */
+export interface RoomWebhookResult {
+  event: string;
+  egressId: string | null;
+  sessionId: string | null;
+  applied: boolean;
+  status: SessionStatus | null;
+  autoStart: AutoStartResult;
+  ignored?: 'no_change';
+}
+
+/** Applies one verified room webhook to the participant's buffer; `autoStart` says what was done. */
 export async function handleRoomWebhook(
   ctx: ManagerContext,
   resolveParticipant: ResolveParticipantHook,
   webhook: RoomTrackWebhook,
-): Promise<WebhookResult> {
+): Promise<RoomWebhookResult> {
   const result = await applyRoomWebhook(ctx, resolveParticipant, webhook);
   const session = result.sessionId ? await ctx.sessions.get(result.sessionId) : null;
   return {

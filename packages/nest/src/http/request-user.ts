@@ -9,6 +9,9 @@ export function defaultGetUserId(req: ReplayRequest): string | undefined {
   return typeof id === 'string' || typeof id === 'number' ? String(id) : undefined;
 }
 
+/** The user each request was resolved to (by the guard, then read by the handler). */
+const resolved = new WeakMap<object, string>();
+
 /** Who a request acts for, and whether it may use the admin routes (the integrator's hooks). */
 @Injectable()
 export class ReplayRequestUsers {
@@ -16,10 +19,13 @@ export class ReplayRequestUsers {
 
   /** The user id, or 401 (with the contract's error body, through the exception filter). */
   async userId(req: ReplayRequest): Promise<string> {
+    const cached = resolved.get(req);
+    if (cached) return cached;
     const id = await (this.options.getUserId ?? defaultGetUserId)(req);
     if (typeof id !== 'string' || id === '') {
       throw new UnauthorizedException('No signed-in user on this request (getUserId returned nothing)');
     }
+    resolved.set(req, id);
     return id;
   }
 

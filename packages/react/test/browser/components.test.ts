@@ -104,9 +104,12 @@ describe('components in Chromium against the real Nest app', () => {
   };
 
   it('TrimPreview plays the preview; a key moves a handle by exactly one frame; the saved clip starts within a frame of it', async () => {
-    const { page, errors } = await open('trim', '&seconds=8');
+    const { page, errors } = await open('trim', '&seconds=20');
     await page.waitForSelector('.lkr-trim[data-player="ready"]', { timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelectorAll('.lkr-filmstrip img').length > 0);
+    await page.waitForFunction(() => {
+      const images = [...document.querySelectorAll<HTMLImageElement>('.lkr-filmstrip img')];
+      return images.length > 0 && images.every((img) => img.complete && img.naturalWidth > 0);
+    });
     await page.screenshot({ path: screenshotPath('trim-preview') });
 
     // Plays, inside the selection.
@@ -191,6 +194,11 @@ describe('components in Chromium against the real Nest app', () => {
     expect(clip.durationSeconds).toBeGreaterThan(59.8);
     expect(clip.durationSeconds).toBeLessThan(60.2);
     expect(shared).toHaveLength(1);
+    // The socket (socket.io through the page's origin) delivered the save's progress and result.
+    await page.waitForFunction(() => window.lkr.notifications.includes('CLIP_READY'), undefined, {
+      timeout: 30_000,
+    });
+    expect(await page.evaluate(() => window.lkr.notifications)).toContain('CAPTURE_PROGRESS');
     await page.screenshot({ path: screenshotPath('capture-modal-saved') });
     expect(errors).toEqual([]);
     await page.close();
@@ -208,8 +216,12 @@ describe('components in Chromium against the real Nest app', () => {
     await page.screenshot({ path: screenshotPath('clip-library') });
     expect(await seriousAxeViolations(page)).toEqual([]);
 
-    const first = cards.first();
-    const clipId = (await first.getAttribute('data-clip-id'))!;
+    // The clip saved to #general was made public by the share; the trimmed one is private.
+    expect(await page.locator('.lkr-library__item[data-visibility="public"]').count()).toBe(1);
+    const clipId = (await page
+      .locator('.lkr-library__item[data-visibility="private"]')
+      .getAttribute('data-clip-id'))!;
+    const first = page.locator(`.lkr-library__item[data-clip-id="${clipId}"]`);
     await first.getByRole('button', { name: /^Play / }).click();
     await page.waitForFunction(
       () => {
@@ -225,10 +237,25 @@ describe('components in Chromium against the real Nest app', () => {
     expect((await api<ClipDto>(`clips/${clipId}`)).visibility).toBe('public');
     await page.screenshot({ path: screenshotPath('clip-library-playing') });
 
-    const second = cards.nth(1);
+    const second = page.locator(`.lkr-library__item:not([data-clip-id="${clipId}"])`);
     const doomed = (await second.getAttribute('data-clip-id'))!;
-    await second.getByRole('button', { name: /^Delete / }).click();
+    // Keyboard: Tab reaches Delete with a visible focus ring; Enter opens the confirmation with
+    // focus inside it; Escape closes it and gives focus back to Delete.
+    const deleteButton = second.getByRole('button', { name: /^Delete / });
+    await second.getByRole('button', { name: /^(Public|Private)$/ }).focus();
+    await page.keyboard.press('Tab');
+    expect(await deleteButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await deleteButton.evaluate((el) => getComputedStyle(el).outlineStyle)).toBe('solid');
+    await page.keyboard.press('Enter');
     const confirm = page.getByRole('dialog', { name: 'Delete this clip?' });
+    await confirm.waitFor();
+    expect(await page.evaluate(() => !!document.activeElement?.closest('dialog[open]'))).toBe(true);
+    await page.keyboard.press('Escape');
+    await confirm.waitFor({ state: 'hidden' });
+    expect(await deleteButton.evaluate((el) => el === document.activeElement)).toBe(true);
+    expect(await cards.count()).toBe(2);
+
+    await deleteButton.click();
     await confirm.waitFor();
     await page.screenshot({ path: screenshotPath('clip-library-delete') });
     expect(await seriousAxeViolations(page)).toEqual([]);

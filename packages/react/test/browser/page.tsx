@@ -12,18 +12,20 @@ import {
   type ReplayDestination,
   TrimPreview,
   useReplayBuffer,
+  useReplayNotifications,
 } from '../../src/index.js';
 import '../../src/styles.css';
 
 declare global {
   interface Window {
-    lkr: { saved: ClipDto[]; errors: string[] };
+    lkr: { saved: ClipDto[]; errors: string[]; notifications: string[] };
   }
 }
-window.lkr = { saved: [], errors: [] };
+window.lkr = { saved: [], errors: [], notifications: [] };
 
 const params = new URLSearchParams(location.search);
 const user = params.get('user') ?? 'nobody';
+// biome-ignore lint/suspicious/noDocumentCookie: the test page's stand-in for a sign-in cookie, set before the first request
 document.cookie = `lkr_user=${encodeURIComponent(user)}; path=/`;
 const client = createReplayClient({ getToken: () => user });
 const destinations: ReplayDestination[] = [
@@ -49,6 +51,12 @@ function ModalView() {
       />
     </main>
   );
+}
+
+/** Every server event the page received over the socket (each id once). */
+function NotificationLog() {
+  useReplayNotifications((n) => window.lkr.notifications.push(n.type));
+  return null;
 }
 
 function App() {
@@ -83,6 +91,7 @@ if (!root) throw new Error('no #root');
 createRoot(root).render(
   <StrictMode>
     <ReplayBufferProvider client={client}>
+      <NotificationLog />
       <App />
     </ReplayBufferProvider>
   </StrictMode>,

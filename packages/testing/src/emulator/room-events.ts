@@ -50,11 +50,14 @@ export class EmulatedRooms {
     private readonly options: { apiKey: string; apiSecret: string; url: () => string | undefined },
   ) {}
 
-  /** `track_published` for the screen-share video (and, with `audio`, its audio right after). */
+  /**
+   * `track_published` for the screen-share video; with `audio`, its audio right after (or, with
+   * `'first'`, right before: browsers publish both at once, so either order happens).
+   */
   async publishScreenShare(input: {
     roomName: string;
     identity: string;
-    audio?: boolean;
+    audio?: boolean | 'first';
     width?: number;
     height?: number;
   }): Promise<EmulatedScreenShare> {
@@ -64,8 +67,9 @@ export class EmulatedRooms {
       videoTrackSid: trackSid(),
       audioTrackSid: null,
     };
+    if (input.audio === 'first') await this.publishScreenShareAudio(share);
     await this.send('track_published', share, this.videoTrack(share, input.width, input.height));
-    if (input.audio) await this.publishScreenShareAudio(share);
+    if (input.audio === true) await this.publishScreenShareAudio(share);
     return share;
   }
 

@@ -26,20 +26,21 @@ import {
 } from '@livekit-replay/testing';
 import { chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reservationBytes } from '../../capture/range.js';
 import type { ReplayNotification } from '../../events.js';
+import { toFileRecord } from '../../library/file-record.js';
 import { FfmpegMediaPipeline } from '../../media/index.js';
 import { createMemoryStores, MemoryClipStore } from '../../memory/index.js';
 import type { ClipShareRequest, ClipSharer } from '../../ports/clip-sharer.js';
 import type { CutRequest, MediaPipeline } from '../../ports/media-pipeline.js';
+import { previewTimeToWallClock } from '../../preview/playlist.js';
+import type { AuthorizeContext, ManagerContext } from '../../runtime/context.js';
+import { sweepPreviewCaches } from '../../runtime/preview-cache.js';
 import { parsePlaylist } from '../../segments/playlist.js';
 import { readSegmentIndex } from '../../segments/segment-index.js';
 import { selectSegments } from '../../segments/select.js';
 import type { SegmentIndexSnapshot } from '../../segments/types.js';
 import type { ClipRecord, ReplaySession } from '../../types.js';
-import { reservationBytes } from '../capture.js';
-import type { AuthorizeContext, ManagerContext } from '../context.js';
-import { toFileRecord } from '../file-record.js';
-import { previewTimeToWallClock, sweepPreviewCaches } from '../preview.js';
 import { ReplayBufferManager } from '../replay-buffer-manager.js';
 import { ffmpeg, ffprobeJson, measureAvSync, median, servePreview } from './clips-helpers.js';
 
@@ -91,6 +92,17 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
   const stores = createMemoryStores();
 
   const clipPath = (clip: ClipRecord) => path.join(clipsDir, clip.storageKey);
+  /** Saves through the public API; the stored record (storage key, Date instants) for the checks. */
+  const capture = async (input: Parameters<ReplayBufferManager['captureReplay']>[0]): Promise<ClipRecord> => {
+    const dto = await manager.captureReplay(input);
+    const record = (await stores.clips.get(dto.id))!;
+    expect(dto).toMatchObject({
+      id: record.id,
+      sha256: record.sha256,
+      actualStart: record.actualStart.toISOString(),
+    });
+    return record;
+  };
   const bufferStart = () => snapshot.startMs!;
 
   beforeAll(async () => {
@@ -111,31 +123,35 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         maxCaptureSeconds: 120,
         maxConcurrentCaptures: 4,
       },
-      ...stores,
+      stores,
       media,
-      clipSharer: sharer,
-      previewSegmentUrl: ({ sessionId, name, kind }) => `/api/replay/${sessionId}/preview/${kind}/${name}`,
-      captureRateLimits: false,
-      authorize: (context) => {
-        authorizeCalls.push(context);
-        return !(context.userId === BLOCKED && context.action === 'view_clip');
+      coordination: { rateLimiter: false },
+      hooks: {
+        clipSharer: sharer,
+        previewUrl: ({ sessionId, name, kind }) => `/api/replay/${sessionId}/preview/${kind}/${name}`,
+        authorize: (context) => {
+          authorizeCalls.push(context);
+          return !(context.userId === BLOCKED && context.action === 'view_clip');
+        },
       },
     });
     await manager.subscribe((n) => {
       notifications.push(n);
     });
-    session = await manager.startReplayBuffer({
+    const started = await manager.startReplayBuffer({
       userId: OWNER,
       roomName: 'room-clips',
       videoTrackId: 'TR_video',
       audioTrackId: 'TR_audio',
       channelId: 'chan-1',
     });
+    session = (await stores.sessions.get(started.id))!;
     await emulator.waitForSegments(session.egressId!, Math.floor(HISTORY_SECONDS / 2) - 1, {
       timeoutMs: 90_000,
     });
     // The history is enough: stop encoding (CPU) and keep the buffer capturable (retention).
-    session = await manager.stopReplayBuffer({ sessionId: session.id, userId: OWNER });
+    await manager.stopReplayBuffer({ sessionId: session.id, userId: OWNER });
+    session = (await stores.sessions.get(session.id))!;
     await emulator.waitForEnd(session.egressId!);
     snapshot = await readSegmentIndex({
       dir: path.join(segmentsDir, session.segmentDir),
@@ -165,7 +181,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     it('accurate mode: the first and last frames are within one frame of the request', async () => {
       const { startMs, endMs } = range();
       const before = notifications.length;
-      accurate = await manager.captureReplay({
+      accurate = await capture({
         sessionId: session.id,
         userId: OWNER,
         startAt: new Date(startMs),
@@ -196,7 +212,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
 
     it('fast mode snaps the start to the previous keyframe and says where (actualStart)', async () => {
       const { startMs, endMs } = range();
-      fast = await manager.captureReplay({
+      fast = await capture({
         sessionId: session.id,
         userId: OWNER,
         startAt: startMs,
@@ -230,7 +246,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       const errors: Record<string, unknown> = {};
       for (const { label, startMs, endMs } of cases) {
         for (const mode of ['accurate', 'fast'] as const) {
-          const clip = await manager.captureReplay({
+          const clip = await capture({
             sessionId: session.id,
             userId: OWNER,
             startAt: startMs,
@@ -250,7 +266,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
               true,
             );
           }
-          await manager.deleteClip(clip.id, OWNER);
+          await manager.deleteClip({ clipId: clip.id, userId: OWNER });
         }
       }
       figures.edgeRangeErrorsMs = errors;
@@ -277,7 +293,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       expect(accurate.posterKey).toBeTruthy();
       const probe = await ffprobeJson(path.join(clipsDir, accurate.posterKey!), ['-show_streams']);
       expect(probe.streams[0]).toMatchObject({ codec_name: 'mjpeg', width: 640, height: 360 });
-      const poster = await manager.openClipPoster(accurate.id, OWNER);
+      const poster = await manager.openClipPoster({ clipId: accurate.id, viewerId: OWNER });
       expect(poster.mimeType).toBe('image/jpeg');
       const bytes = Buffer.concat(await poster.stream.toArray());
       expect(bytes.length).toBe(poster.sizeBytes);
@@ -286,7 +302,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
 
     it('clamps a range running past the end of the buffer and says so', async () => {
       const end = snapshot.endMs!;
-      const clip = await manager.captureReplay({
+      const clip = await capture({
         sessionId: session.id,
         userId: OWNER,
         startAt: end - 3000,
@@ -297,7 +313,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       expect(Math.abs(clip.actualEnd.getTime() - end)).toBeLessThanOrEqual(FRAME_MS);
       expect(clip.durationSeconds).toBeGreaterThan(2.5);
       expect(clip.durationSeconds).toBeLessThan(3.2);
-      await manager.deleteClip(clip.id, OWNER);
+      await manager.deleteClip({ clipId: clip.id, userId: OWNER });
     }, 60_000);
 
     it('refuses start ≥ end (INVALID_INPUT) and a range with nothing left (RANGE_UNAVAILABLE) before any work', async () => {
@@ -321,9 +337,9 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     });
 
     it('refuses a save over quota with QUOTA_EXCEEDED before any ffmpeg work', async () => {
-      const usage = await manager.getQuotaUsage(OWNER);
+      const usage = await manager.getQuota({ userId: OWNER });
       expect(usage.limitBytes).toBe(5 * 1024 ** 3);
-      await manager.setUserQuota(OWNER, usage.usedBytes + 1000);
+      await manager.setUserQuota({ userId: OWNER, limitBytes: usage.usedBytes + 1000 });
       const cutsBefore = media.cuts;
       await expect(
         manager.captureReplay({
@@ -335,7 +351,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       ).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
       expect(media.cuts).toBe(cutsBefore);
       expect(await readdir(path.join(clipsDir, '.work')).catch(() => [])).toEqual([]);
-      const after = await manager.setUserQuota(OWNER, 5 * 1024 ** 3);
+      const after = await manager.setUserQuota({ userId: OWNER, limitBytes: 5 * 1024 ** 3 });
       expect(after).toMatchObject({ usedBytes: usage.usedBytes, reservedBytes: 0 });
       expect(usage.usedBytes).toBe(accurate.sizeBytes + fast.sizeBytes);
     });
@@ -345,7 +361,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     let clip: ClipRecord;
 
     beforeAll(async () => {
-      clip = await manager.captureReplay({
+      clip = await capture({
         sessionId: session.id,
         userId: OWNER,
         startAt: bufferStart() + 20_000,
@@ -356,61 +372,94 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     }, 60_000);
 
     it('lists the owner’s clips newest first, with a cursor', async () => {
-      const first = await manager.listClips(OWNER, { limit: 2 });
+      const first = await manager.listClips({ userId: OWNER, ...{ limit: 2 } });
       expect(first.items.map((c) => c.id)[0]).toBe(clip.id);
       expect(first.nextCursor).toBeTruthy();
-      const second = await manager.listClips(OWNER, { limit: 2, cursor: first.nextCursor });
+      const second = await manager.listClips({ userId: OWNER, ...{ limit: 2, cursor: first.nextCursor } });
       const ids = [...first.items, ...second.items].map((c) => c.id);
       expect(new Set(ids).size).toBe(ids.length);
-      expect((await manager.listClips(OTHER)).items).toEqual([]);
-      await expect(manager.listClips(OWNER, { cursor: 'garbage!' })).rejects.toMatchObject({
+      expect((await manager.listClips({ userId: OTHER })).items).toEqual([]);
+      await expect(manager.listClips({ userId: OWNER, ...{ cursor: 'garbage!' } })).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
     });
 
     it('keeps a private clip the owner’s alone: others get CLIP_NOT_FOUND and cannot delete it', async () => {
-      expect((await manager.getClip(clip.id, OWNER)).id).toBe(clip.id);
+      expect((await manager.getClip({ clipId: clip.id, viewerId: OWNER })).id).toBe(clip.id);
       for (const call of [
-        () => manager.getClip(clip.id, OTHER),
-        () => manager.openClipStream(clip.id, OTHER),
-        () => manager.openClipPoster(clip.id, OTHER),
-        () => manager.setClipVisibility(clip.id, OTHER, 'public'),
-        () => manager.shareClip(clip.id, OTHER, { target: 'channel' }),
+        () => manager.getClip({ clipId: clip.id, viewerId: OTHER }),
+        () => manager.openClipFile({ clipId: clip.id, viewerId: OTHER }),
+        () => manager.openClipPoster({ clipId: clip.id, viewerId: OTHER }),
+        () => manager.updateClip({ clipId: clip.id, userId: OTHER, visibility: 'public' }),
+        () => manager.shareClip({ clipId: clip.id, userId: OTHER, share: { target: 'channel' } }),
       ]) {
         await expect(call()).rejects.toMatchObject({ code: 'CLIP_NOT_FOUND', status: 404 });
       }
       // Exactly what a clip that never existed answers.
-      await expect(manager.getClip('clip_doesnotexist', OTHER)).rejects.toMatchObject({
+      await expect(manager.getClip({ clipId: 'clip_doesnotexist', viewerId: OTHER })).rejects.toMatchObject({
         code: 'CLIP_NOT_FOUND',
       });
-      expect(await manager.deleteClip(clip.id, OTHER)).toEqual({ deleted: false, freedBytes: 0 });
+      expect(await manager.deleteClip({ clipId: clip.id, userId: OTHER })).toEqual({
+        deleted: false,
+        freedBytes: 0,
+      });
       expect(await stat(clipPath(clip))).toBeTruthy();
-      expect((await manager.getClip(clip.id, OWNER)).id).toBe(clip.id);
-      expect((await manager.listPublicClips(OWNER, { viewerId: OTHER })).items).toEqual([]);
+      expect((await manager.getClip({ clipId: clip.id, viewerId: OWNER })).id).toBe(clip.id);
+      expect((await manager.listPublicClips({ ownerId: OWNER, ...{ viewerId: OTHER } })).items).toEqual([]);
     });
 
     it('lets others the authorize hook allows read a public clip, but only the owner change it', async () => {
-      const made = await manager.setClipVisibility(clip.id, OWNER, 'public');
+      const made = await manager.updateClip({ clipId: clip.id, userId: OWNER, visibility: 'public' });
       expect(made.visibility).toBe('public');
       authorizeCalls.length = 0;
-      expect((await manager.getClip(clip.id, OTHER)).id).toBe(clip.id);
+      expect((await manager.getClip({ clipId: clip.id, viewerId: OTHER })).id).toBe(clip.id);
       expect(authorizeCalls).toEqual([
         expect.objectContaining({ userId: OTHER, action: 'view_clip', clipId: clip.id, channelId: 'chan-1' }),
       ]);
-      const stream = await manager.openClipStream(clip.id, OTHER);
+      const stream = await manager.openClipFile({ clipId: clip.id, viewerId: OTHER });
       expect(stream.contentLength).toBe(clip.sizeBytes);
       stream.stream.destroy();
-      await expect(manager.getClip(clip.id, BLOCKED)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(manager.openClipStream(clip.id, BLOCKED)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(manager.deleteClip(clip.id, OTHER)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(manager.setClipVisibility(clip.id, OTHER, 'private')).rejects.toMatchObject({
+      await expect(manager.getClip({ clipId: clip.id, viewerId: BLOCKED })).rejects.toMatchObject({
         code: 'FORBIDDEN',
       });
-      const listed = await manager.listPublicClips(OWNER, { viewerId: OTHER });
+      await expect(manager.openClipFile({ clipId: clip.id, viewerId: BLOCKED })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(manager.deleteClip({ clipId: clip.id, userId: OTHER })).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      await expect(
+        manager.updateClip({ clipId: clip.id, userId: OTHER, visibility: 'private' }),
+      ).rejects.toMatchObject({
+        code: 'FORBIDDEN',
+      });
+      const listed = await manager.listPublicClips({ ownerId: OWNER, ...{ viewerId: OTHER } });
       expect(listed.items.map((c) => c.id)).toEqual([clip.id]);
-      expect((await manager.listPublicClips(OWNER, { viewerId: BLOCKED })).items).toEqual([]);
-      await manager.setClipVisibility(clip.id, OWNER, 'private');
-      await expect(manager.getClip(clip.id, OTHER)).rejects.toMatchObject({ code: 'CLIP_NOT_FOUND' });
+      // Others see the public view: no session, room, storage key, hash or capture metadata.
+      const publicView = await manager.getClip({ clipId: clip.id, viewerId: OTHER });
+      for (const view of [publicView, listed.items[0]!]) {
+        for (const hidden of ['sessionId', 'roomName', 'storageKey', 'sha256', 'metadata', 'posterKey']) {
+          expect(view).not.toHaveProperty(hidden);
+        }
+        expect(view).toMatchObject({ id: clip.id, ownerId: OWNER, title: 'Library clip', hasPoster: true });
+      }
+      // The owner sees the owner's view (ISO instants, the hash), still without storage internals.
+      const ownerView = await manager.getClip({ clipId: clip.id, viewerId: OWNER });
+      expect(ownerView).toMatchObject({
+        sessionId: session.id,
+        sha256: clip.sha256,
+        actualStart: clip.actualStart.toISOString(),
+      });
+      expect(ownerView).not.toHaveProperty('storageKey');
+      expect(await manager.updateClip({ clipId: clip.id, userId: OWNER, title: 'Renamed' })).toMatchObject({
+        title: 'Renamed',
+      });
+      await manager.updateClip({ clipId: clip.id, userId: OWNER, title: 'Library clip' });
+      expect((await manager.listPublicClips({ ownerId: OWNER, ...{ viewerId: BLOCKED } })).items).toEqual([]);
+      await manager.updateClip({ clipId: clip.id, userId: OWNER, visibility: 'private' });
+      await expect(manager.getClip({ clipId: clip.id, viewerId: OTHER })).rejects.toMatchObject({
+        code: 'CLIP_NOT_FOUND',
+      });
     });
 
     it('serves exactly the requested bytes for byte ranges', async () => {
@@ -427,15 +476,19 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         [{ start: 12_345, end: 54_321 }, 12_345, 54_321],
       ];
       for (const [range, start, end] of cases) {
-        const opened = await manager.openClipStream(clip.id, OWNER, range);
+        const opened = await manager.openClipFile({ clipId: clip.id, viewerId: OWNER, range });
         const body = Buffer.concat(await opened.stream.toArray());
         expect(opened.sizeBytes).toBe(size);
         expect(opened.range).toEqual(range === undefined ? null : { start, end });
         expect(opened.contentLength).toBe(end - start + 1);
         expect(body.equals(file.subarray(start, end + 1))).toBe(true);
       }
-      expect((await manager.openClipStream(clip.id, OWNER)).filename).toBe(toFileRecord(clip).filename);
-      await expect(manager.openClipStream(clip.id, OWNER, `bytes=${size}-`)).rejects.toMatchObject({
+      expect((await manager.openClipFile({ clipId: clip.id, viewerId: OWNER })).fileName).toBe(
+        toFileRecord(clip).filename,
+      );
+      await expect(
+        manager.openClipFile({ clipId: clip.id, viewerId: OWNER, range: `bytes=${size}-` }),
+      ).rejects.toMatchObject({
         code: 'RANGE_NOT_SATISFIABLE',
         status: 416,
         details: { sizeBytes: size },
@@ -443,16 +496,26 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     });
 
     it('shares through the ClipSharer: public first, back to private when posting fails', async () => {
-      await expect(manager.shareClip(clip.id, OWNER, { target: 'dm' })).rejects.toMatchObject({
+      await expect(
+        manager.shareClip({ clipId: clip.id, userId: OWNER, share: { target: 'dm' } as never }),
+      ).rejects.toMatchObject({
         code: 'INVALID_INPUT',
       });
       await expect(
-        manager.shareClip(clip.id, OWNER, { target: 'dm', recipientUserId: OTHER, message: 'fail' }),
+        manager.shareClip({
+          clipId: clip.id,
+          userId: OWNER,
+          share: { target: 'dm', recipientUserId: OTHER, message: 'fail' },
+        }),
       ).rejects.toMatchObject({ code: 'INTERNAL' });
-      expect((await manager.getClip(clip.id, OWNER)).visibility).toBe('private');
-      const shared = await manager.shareClip(clip.id, OWNER, {
-        target: 'channel',
-        message: '  look at this  ',
+      expect((await manager.getClip({ clipId: clip.id, viewerId: OWNER })).visibility).toBe('private');
+      const shared = await manager.shareClip({
+        clipId: clip.id,
+        userId: OWNER,
+        share: {
+          target: 'channel',
+          message: '  look at this  ',
+        },
       });
       expect(shared).toMatchObject({ messageId: 'msg_1', madePublic: true, clip: { visibility: 'public' } });
       expect(sharer.requests[0]).toMatchObject({
@@ -463,7 +526,11 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         message: 'look at this',
         file: { id: clip.id, resourceType: 'REPLAY_CLIP', size: clip.sizeBytes, checksum: clip.sha256 },
       });
-      const dm = await manager.shareClip(clip.id, OWNER, { target: 'dm', recipientUserId: OTHER });
+      const dm = await manager.shareClip({
+        clipId: clip.id,
+        userId: OWNER,
+        share: { target: 'dm', recipientUserId: OTHER },
+      });
       expect(dm).toMatchObject({ messageId: 'msg_2', madePublic: false });
       expect(sharer.requests[1]).toMatchObject({
         target: 'dm',
@@ -474,23 +541,49 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     });
 
     it('deletes file, poster and record, gives the bytes back, and is idempotent', async () => {
-      const before = await manager.getQuotaUsage(OWNER);
-      const result = await manager.deleteClip(clip.id, OWNER);
+      const before = await manager.getQuota({ userId: OWNER });
+      const result = await manager.deleteClip({ clipId: clip.id, userId: OWNER });
       expect(result).toEqual({ deleted: true, freedBytes: clip.sizeBytes });
-      const after = await manager.getQuotaUsage(OWNER);
+      const after = await manager.getQuota({ userId: OWNER });
       expect(after.usedBytes).toBe(before.usedBytes - clip.sizeBytes);
       expect(after.reservedBytes).toBe(0);
       await expect(stat(clipPath(clip))).rejects.toMatchObject({ code: 'ENOENT' });
       await expect(stat(path.join(clipsDir, clip.posterKey!))).rejects.toMatchObject({ code: 'ENOENT' });
-      await expect(manager.getClip(clip.id, OWNER)).rejects.toMatchObject({ code: 'CLIP_NOT_FOUND' });
-      expect(await manager.deleteClip(clip.id, OWNER)).toEqual({ deleted: false, freedBytes: 0 });
-      expect((await manager.getQuotaUsage(OWNER)).usedBytes).toBe(after.usedBytes);
+      await expect(manager.getClip({ clipId: clip.id, viewerId: OWNER })).rejects.toMatchObject({
+        code: 'CLIP_NOT_FOUND',
+      });
+      expect(await manager.deleteClip({ clipId: clip.id, userId: OWNER })).toEqual({
+        deleted: false,
+        freedBytes: 0,
+      });
+      expect((await manager.getQuota({ userId: OWNER })).usedBytes).toBe(after.usedBytes);
     });
   });
 
   describe('trim preview', () => {
+    /** The playlist text and the timeline DTO, with epoch-ms starts for the time mapping. */
+    async function previewOf(sessionId: string) {
+      const [{ playlist }, dto] = await Promise.all([
+        manager.getPreviewPlaylist({ sessionId, userId: OWNER }),
+        manager.getPreview({ sessionId, userId: OWNER }),
+      ]);
+      const segments = dto.segments.map((s) => ({
+        ...s,
+        startMs: Date.parse(s.start),
+        uri: '',
+        afterGap: false,
+      }));
+      return {
+        playlist,
+        dto,
+        segments,
+        startMs: Date.parse(dto.start),
+        durationSeconds: dto.durationSeconds,
+      };
+    }
+
     it('answers a VOD playlist over the buffer whose segments resolve to clean MPEG-TS', async () => {
-      const preview = await manager.getPreview(session.id, OWNER);
+      const preview = await previewOf(session.id);
       const parsed = parsePlaylist(preview.playlist);
       expect(preview.playlist).toContain('#EXT-X-PLAYLIST-TYPE:VOD');
       expect(preview.playlist.trim().endsWith('#EXT-X-ENDLIST')).toBe(true);
@@ -501,9 +594,22 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         expect(entry.uri).toBe(`/api/replay/${session.id}/preview/segment/${segment.name}`);
       }
       expect(preview.startMs).toBe(snapshot.startMs);
+      // The DTO: the playlist's URL from the integrator's builder, ISO instants, the frame rate.
+      expect(preview.dto).toMatchObject({
+        sessionId: session.id,
+        playlistUrl: `/api/replay/${session.id}/preview/playlist/playlist.m3u8`,
+        start: new Date(snapshot.startMs!).toISOString(),
+        frameRate: FPS,
+      });
+      // Without a session id: the user's current (just-ended, still kept) buffer.
+      expect((await manager.getPreview({ userId: OWNER })).sessionId).toBe(session.id);
 
       const segment = snapshot.segments[3]!;
-      const resolved = await manager.resolvePreviewSegment(session.id, OWNER, segment.name);
+      const resolved = await manager.openPreviewSegment({
+        sessionId: session.id,
+        userId: OWNER,
+        name: segment.name,
+      });
       expect(resolved.mimeType).toBe('video/mp2t');
       const cached = path.join(clipsDir, '.preview', session.id, segment.name);
       expect((await stat(cached)).size).toBe(resolved.sizeBytes);
@@ -521,7 +627,11 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       expect(Number(remuxed.format.start_time)).toBeCloseTo(Number(original.format.start_time), 2);
       expect(Number(remuxed.format.duration)).toBeCloseTo(segment.durationSeconds, 1);
       // Asked again: served from the cache.
-      const again = await manager.resolvePreviewSegment(session.id, OWNER, segment.name);
+      const again = await manager.openPreviewSegment({
+        sessionId: session.id,
+        userId: OWNER,
+        name: segment.name,
+      });
       expect(await text(again.stream)).toBe((await readFile(cached)).toString());
 
       // The wall-clock mapping agrees with the frames: the instant at player time t is the
@@ -534,7 +644,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     }, 60_000);
 
     it('plays in hls.js (Chromium), and the wall clock at a player time is the frame shown there', async () => {
-      const preview = await manager.getPreview(session.id, OWNER);
+      const preview = await previewOf(session.id);
       const { server, origin } = await servePreview(manager, session.id, OWNER);
       const browser = await chromium.launch({
         executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -586,11 +696,11 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       await writeFile(path.join(dir, 'replay_99998.ts'), 'old');
       await writeFile(path.join(dir, 'replay_00003-partial-abcd.ts'), 'in flight');
       await writeFile(path.join(dir, 'thumbnails', 'replay_99998-w160.jpg'), 'old');
-      await manager.getPreview(session.id, OWNER);
+      await manager.getPreviewPlaylist({ sessionId: session.id, userId: OWNER });
       const left = await readdir(dir);
       expect(left).not.toContain('replay_99998.ts');
       expect(left).toContain('replay_00003-partial-abcd.ts');
-      await manager.getThumbnails(session.id, OWNER, { count: 2 });
+      await manager.getThumbnails({ sessionId: session.id, userId: OWNER, ...{ count: 2 } });
       expect(await readdir(path.join(dir, 'thumbnails'))).not.toContain('replay_99998-w160.jpg');
       await rm(path.join(dir, 'replay_00003-partial-abcd.ts'));
     });
@@ -604,34 +714,59 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         'replay.m3u8',
         '',
       ]) {
-        await expect(manager.resolvePreviewSegment(session.id, OWNER, name)).rejects.toMatchObject({
+        await expect(
+          manager.openPreviewSegment({ sessionId: session.id, userId: OWNER, name }),
+        ).rejects.toMatchObject({
           code: 'INVALID_INPUT',
         });
       }
-      await expect(manager.resolvePreviewSegment(session.id, OWNER, 'replay_99999.ts')).rejects.toMatchObject(
-        {
-          code: 'RANGE_UNAVAILABLE',
-        },
-      );
       await expect(
-        manager.resolvePreviewSegment(session.id, OTHER, snapshot.segments[0]!.name),
+        manager.openPreviewSegment({ sessionId: session.id, userId: OWNER, name: 'replay_99999.ts' }),
+      ).rejects.toMatchObject({
+        code: 'RANGE_UNAVAILABLE',
+      });
+      await expect(
+        manager.openPreviewSegment({
+          sessionId: session.id,
+          userId: OTHER,
+          name: snapshot.segments[0]!.name,
+        }),
       ).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(manager.getPreview(session.id, OTHER)).rejects.toMatchObject({ code: 'FORBIDDEN' });
-      await expect(manager.getPreview('../etc', OWNER)).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+      await expect(
+        manager.getPreviewPlaylist({ sessionId: session.id, userId: OTHER }),
+      ).rejects.toMatchObject({ code: 'FORBIDDEN' });
+      await expect(manager.getPreviewPlaylist({ sessionId: '../etc', userId: OWNER })).rejects.toMatchObject({
+        code: 'INVALID_INPUT',
+      });
     });
 
     it('gives evenly spaced timeline thumbnails, made once per segment', async () => {
-      const thumbs = await manager.getThumbnails(session.id, OWNER, { count: 4, width: 160 });
+      const thumbs = await manager.getThumbnails({
+        sessionId: session.id,
+        userId: OWNER,
+        ...{ count: 4, width: 160 },
+      });
       expect(thumbs.items).toHaveLength(4);
-      const span = thumbs.endMs - thumbs.startMs;
-      thumbs.items.forEach((item, i) => {
-        expect(Math.abs(item.atMs - (thumbs.startMs + ((i + 0.5) * span) / 4))).toBeLessThanOrEqual(1);
+      const [startMs, endMs] = [Date.parse(thumbs.start), Date.parse(thumbs.end)];
+      const span = endMs - startMs;
+      // Each tile pictures the first frame of its segment (named after it): frameMs.
+      const items = thumbs.items.map((item) => {
+        const stem = item.name.replace(/-w\d+\.jpg$/, '');
+        const frameMs = snapshot.segments.find((seg) => seg.name === `${stem}.ts`)!.startMs;
+        return { ...item, atMs: Date.parse(item.at), frameMs };
+      });
+      items.forEach((item, i) => {
+        expect(Math.abs(item.atMs - (startMs + ((i + 0.5) * span) / 4))).toBeLessThanOrEqual(1);
         expect(item.frameMs).toBeLessThanOrEqual(item.atMs);
         expect(item.atMs - item.frameMs).toBeLessThanOrEqual(session.segmentDurationSeconds * 1000 + 500);
-        expect(item.uri).toBe(`/api/replay/${session.id}/preview/thumbnail/${item.name}`);
+        expect(item.url).toBe(`/api/replay/${session.id}/preview/thumbnail/${item.name}`);
       });
-      const first = thumbs.items[0]!;
-      const resolved = await manager.resolveThumbnail(session.id, OWNER, first.name);
+      const first = items[0]!;
+      const resolved = await manager.openThumbnail({
+        sessionId: session.id,
+        userId: OWNER,
+        name: first.name,
+      });
       expect(resolved.mimeType).toBe('image/jpeg');
       resolved.stream.destroy();
       const file = path.join(clipsDir, '.preview', session.id, 'thumbnails', first.name);
@@ -643,7 +778,9 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
       });
       expect(Math.abs(stamps[0]! - first.frameMs)).toBeLessThanOrEqual(1);
       const { mtimeMs } = await stat(file);
-      (await manager.resolveThumbnail(session.id, OWNER, first.name)).stream.destroy();
+      (
+        await manager.openThumbnail({ sessionId: session.id, userId: OWNER, name: first.name })
+      ).stream.destroy();
       expect((await stat(file)).mtimeMs).toBe(mtimeMs);
       for (const bad of [
         '../x-w160.jpg',
@@ -651,12 +788,14 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         'replay_00001-w9999.jpg',
         'replay_00001.jpg',
       ]) {
-        await expect(manager.resolveThumbnail(session.id, OWNER, bad)).rejects.toMatchObject({
+        await expect(
+          manager.openThumbnail({ sessionId: session.id, userId: OWNER, name: bad }),
+        ).rejects.toMatchObject({
           code: 'INVALID_INPUT',
         });
       }
       await expect(
-        manager.resolveThumbnail(session.id, OWNER, 'replay_99999-w160.jpg'),
+        manager.openThumbnail({ sessionId: session.id, userId: OWNER, name: 'replay_99999-w160.jpg' }),
       ).rejects.toMatchObject({
         code: 'RANGE_UNAVAILABLE',
       });
@@ -671,12 +810,11 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     })();
     const second = new ReplayBufferManager({
       config: manager.config,
-      ...stores,
-      clips: failing,
+      stores: { ...stores, clips: failing },
       media,
-      captureRateLimits: false,
+      coordination: { rateLimiter: false },
     });
-    const before = await manager.getQuotaUsage(OWNER);
+    const before = await manager.getQuota({ userId: OWNER });
     const filesBefore = await readdir(path.join(clipsDir, 'clips'));
     const postersBefore = await readdir(path.join(clipsDir, 'posters'));
     await expect(
@@ -688,7 +826,7 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
         mode: 'fast',
       }),
     ).rejects.toThrow(/database is down/);
-    expect(await manager.getQuotaUsage(OWNER)).toEqual(before);
+    expect(await manager.getQuota({ userId: OWNER })).toEqual(before);
     expect(await readdir(path.join(clipsDir, 'clips'))).toEqual(filesBefore);
     expect(await readdir(path.join(clipsDir, 'posters'))).toEqual(postersBefore);
   }, 30_000);
@@ -704,7 +842,13 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     expect(await sweepPreviewCaches(ctx, afterRetention)).toBe(1);
     expect(await readdir(cacheRoot)).toEqual([]);
     // The cache is rebuilt on demand while the segments are still there.
-    (await manager.resolvePreviewSegment(session.id, OWNER, snapshot.segments[0]!.name)).stream.destroy();
+    (
+      await manager.openPreviewSegment({
+        sessionId: session.id,
+        userId: OWNER,
+        name: snapshot.segments[0]!.name,
+      })
+    ).stream.destroy();
     expect(await readdir(cacheRoot)).toEqual([session.id]);
   });
 
@@ -712,19 +856,19 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     // A second instance over the same stores with more capture slots, so many saves race for the quota.
     const second = new ReplayBufferManager({
       config: { ...manager.config, maxConcurrentCaptures: 16 },
-      ...stores,
+      stores,
       media,
-      captureRateLimits: false,
+      coordination: { rateLimiter: false },
     });
-    const base = await manager.getQuotaUsage(OWNER);
+    const base = await manager.getQuota({ userId: OWNER });
     // Room for about five accurate 1.5 s saves (each reserves the segments it reads, the head twice).
     const limit = base.usedBytes + 5 * reservationBytes(snapshot.segments.slice(3, 5), 'accurate');
-    await manager.setUserQuota(OWNER, limit);
+    await manager.setUserQuota({ userId: OWNER, limitBytes: limit });
     let peak = 0;
     let sampling = true;
     const sampler = (async () => {
       while (sampling) {
-        const u = await manager.getQuotaUsage(OWNER);
+        const u = await manager.getQuota({ userId: OWNER });
         peak = Math.max(peak, u.usedBytes + u.reservedBytes);
         await new Promise((r) => setTimeout(r, 5));
       }
@@ -758,13 +902,13 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     // Refused saves never reached ffmpeg.
     expect(media.cuts - cutsBefore).toBe(counts.saved);
     expect(peak).toBeLessThanOrEqual(limit);
-    const usage = await manager.getQuotaUsage(OWNER);
+    const usage = await manager.getQuota({ userId: OWNER });
     expect(usage.reservedBytes).toBe(0);
     expect(usage.usedBytes).toBeLessThanOrEqual(limit);
     const all: ClipRecord[] = [];
     let cursor: string | null = null;
     do {
-      const page = await manager.listClips(OWNER, { limit: 100, cursor });
+      const page = await stores.clips.listByOwner(OWNER, { limit: 100, cursor });
       all.push(...page.items);
       cursor = page.nextCursor;
     } while (cursor);
@@ -774,9 +918,9 @@ describe('clips end to end (emulator segments + real ffmpeg)', () => {
     expect(files.sort()).toEqual(all.map((c) => path.basename(c.storageKey)).sort());
     expect(await readdir(path.join(clipsDir, '.work')).catch(() => [])).toEqual([]);
     // Deleting them all brings usage back to zero.
-    await Promise.all(all.map((c) => manager.deleteClip(c.id, OWNER)));
-    expect(await manager.getQuotaUsage(OWNER)).toMatchObject({ usedBytes: 0, reservedBytes: 0 });
-    await manager.setUserQuota(OWNER, 5 * 1024 ** 3);
+    await Promise.all(all.map((c) => manager.deleteClip({ clipId: c.id, userId: OWNER })));
+    expect(await manager.getQuota({ userId: OWNER })).toMatchObject({ usedBytes: 0, reservedBytes: 0 });
+    await manager.setUserQuota({ userId: OWNER, limitBytes: 5 * 1024 ** 3 });
   }, 90_000);
 
   it('measures the smart cut against a plain stream copy of the same range', async () => {

@@ -123,7 +123,7 @@ export function median(values: number[]): number {
 
 /**
  * A minimal integrator route for the trim preview, on real HTTP: a page with hls.js, the
- * playlist from getPreview and the segments from resolvePreviewSegment (as OWNER of the session).
+ * playlist from getPreviewPlaylist and the segments from openPreviewSegment (as OWNER of the session).
  */
 export async function servePreview(
   manager: ReplayBufferManager,
@@ -149,13 +149,13 @@ export async function servePreview(
       res.setHeader('content-type', 'text/javascript');
       createReadStream(hlsPath).pipe(res);
     } else if (url.pathname === `/api/replay/${sessionId}/preview/playlist.m3u8`) {
-      manager.getPreview(sessionId, ownerId).then((preview) => {
+      manager.getPreviewPlaylist({ sessionId, userId: ownerId }).then((preview) => {
         res.setHeader('content-type', preview.mimeType);
         res.end(preview.playlist);
       }, fail);
     } else if (url.pathname.startsWith(`/api/replay/${sessionId}/preview/segment/`)) {
       const name = decodeURIComponent(url.pathname.split('/').pop() ?? '');
-      manager.resolvePreviewSegment(sessionId, ownerId, name).then((segment) => {
+      manager.openPreviewSegment({ sessionId, userId: ownerId, name }).then((segment) => {
         res.setHeader('content-type', segment.mimeType);
         res.setHeader('content-length', segment.sizeBytes);
         segment.stream.pipe(res);

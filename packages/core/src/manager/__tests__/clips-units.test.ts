@@ -1,10 +1,14 @@
 /** Pure parts of the clip library: Range headers, the File-model record, the preview playlist and its time mapping. */
 import { describe, expect, it } from 'vitest';
+import { parseRangeHeader } from '../../library/clip-files.js';
+import { toFileRecord } from '../../library/file-record.js';
+import {
+  buildPreviewPlaylist,
+  previewTimeToWallClock,
+  wallClockToPreviewTime,
+} from '../../preview/playlist.js';
 import type { Segment } from '../../segments/types.js';
 import type { ClipRecord } from '../../types.js';
-import { parseRangeHeader } from '../clip-library.js';
-import { toFileRecord } from '../file-record.js';
-import { buildPreviewPlaylist, previewTimeToWallClock, wallClockToPreviewTime } from '../preview.js';
 
 describe('parseRangeHeader', () => {
   it.each([

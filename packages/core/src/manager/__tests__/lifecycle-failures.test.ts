@@ -10,6 +10,7 @@ import { EgressStatus } from '@livekit/protocol';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ReplayConfigInput } from '../../config.js';
+import { replayNotificationSchema } from '../../contract/notifications.js';
 import { isReplayBufferError, ReplayBufferError, ReplayErrorCode } from '../../errors.js';
 import type { ReplayNotification } from '../../events.js';
 import { LiveKitEgressGateway } from '../../livekit/livekit-egress-gateway.js';
@@ -18,7 +19,8 @@ import type { MemorySessionStore } from '../../memory/memory-session-store.js';
 import type { EgressGateway } from '../../ports/egress-gateway.js';
 import { LocalClipStorage } from '../../storage/local-clip-storage.js';
 import type { ReplaySession } from '../../types.js';
-import type { ReplayBufferManager, ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
+import type { ReplayBufferManagerOptions } from '../options.js';
+import type { ReplayBufferManager } from '../replay-buffer-manager.js';
 import {
   API_KEY,
   API_SECRET,
@@ -37,6 +39,7 @@ let clipsDir: string;
 let emulator: EgressEmulator;
 let endpoint: Awaited<ReturnType<typeof startWebhookEndpoint>>;
 let current: ReplayBufferManager | null = null;
+const notificationsSeen: ReplayNotification[] = [];
 
 beforeAll(async () => {
   root = await tempRoot('lkr-failures-');
@@ -62,6 +65,9 @@ afterEach(async () => {
   }
   await emulator.flushWebhooks();
   emulator.faults.reset();
+  // Every notification any test caused is a valid contract notification.
+  for (const n of notificationsSeen.splice(0))
+    expect(replayNotificationSchema.safeParse(n).error).toBeUndefined();
   current = null;
 });
 
@@ -92,25 +98,27 @@ async function harness(
       defaultQuality: '720p',
       ...config,
     },
-    ...stores,
-    captureRateLimits: false,
+    coordination: { rateLimiter: false },
     ...options,
+    stores: { ...stores, ...options.stores },
   });
   current = made.manager;
-  return { ...made, store: stores.sessions };
+  await made.manager.subscribe((n) => notificationsSeen.push(n));
+  return { ...made, store: (options.stores?.sessions as MemorySessionStore | undefined) ?? stores.sessions };
 }
 
 let users = 0;
 async function start(h: Harness, room: string): Promise<ReplaySession> {
   users++;
-  const session = await h.manager.startReplayBuffer({
+  const started = await h.manager.startReplayBuffer({
     userId: `user-${users}`,
     roomName: room,
+    channelId: room.replace(/^room-/, 'chan-'),
     videoTrackId: 'TR_video',
     audioTrackId: 'TR_audio',
   });
-  expect(session.egressId).toMatch(/^EG_/);
-  return session;
+  expect(started.egressId).toMatch(/^EG_/);
+  return (await h.store.get(started.id))!;
 }
 
 function waitForStatus(h: Harness, id: string, status: ReplaySession['status']): Promise<ReplaySession> {
@@ -151,7 +159,7 @@ describe('failure table', () => {
   });
 
   it('browser crash (max age): cleanupOrphanedSessions ends a session older than orphanAfterHours, stops its egress, tells the user, and deletes its segments after retention', async () => {
-    const h = await harness({ orphanAfterHours: 1 / 3600, retainAfterStopSeconds: 1 });
+    const h = await harness({ orphanAfterSeconds: 1, retainAfterStopSeconds: 1 });
     const session = await start(h, 'room-crash-age');
     await emulator.waitForSegments(session.egressId!, 1);
     await new Promise((r) => setTimeout(r, 1100 - (Date.now() - session.createdAt.getTime())));
@@ -166,7 +174,8 @@ describe('failure table', () => {
     const dir = path.join(segmentsDir, session.segmentDir);
     expect(await exists(dir)).toBe(true);
     await new Promise((r) => setTimeout(r, 1100));
-    const later = await h.manager.cleanupOrphanedSessions();
+    // Directories are the segment job's: the orphan job ends sessions, it does not sweep.
+    const later = await h.manager.cleanupOldSegments();
     expect(later.expiredSessionDirsDeleted).toBe(1);
     expect(await exists(dir)).toBe(false);
     // The late egress_ended changed nothing and did not notify again.
@@ -242,10 +251,26 @@ describe('failure table', () => {
     await emulator.faults.failEgress(session.egressId!, 'track TR_video was unpublished');
     const failed = await waitForStatus(h, session.id, 'failed');
     expect(failed).toMatchObject({ endReason: 'egress_failed', error: 'track TR_video was unpublished' });
-    expect(h.notifications.filter((n) => n.sessionId === session.id).at(-1)).toMatchObject({
+    const mine = h.notifications.filter((n) => n.sessionId === session.id);
+    // What a UI needs, in the contract's shape: ids to route and dedupe, a code, text for people.
+    expect(mine.at(-1)).toMatchObject({
       type: 'REPLAY_BUFFER_FAILED',
       error: 'track TR_video was unpublished',
+      code: 'EGRESS_FAILED',
+      userMessage: expect.stringMatching(/recording failed/),
+      egressId: session.egressId,
+      roomName: 'room-unpublished',
+      channelId: 'chan-unpublished',
+      userId: session.userId,
     });
+    expect(mine[0]).toMatchObject({
+      type: 'REPLAY_BUFFER_STARTED',
+      egressId: session.egressId,
+      channelId: 'chan-unpublished',
+      session: { id: session.id, channelId: 'chan-unpublished', egressId: session.egressId },
+    });
+    for (const n of mine) expect(() => replayNotificationSchema.parse(n)).not.toThrow();
+    expect(new Set(mine.map((n) => n.id)).size).toBe(mine.length);
   });
 
   it('LiveKit restart: one missed ListEgress sighting is forgiven and cleared, two end the session, and a reappearing egress heals it', async () => {
@@ -282,7 +307,7 @@ describe('failure table', () => {
       'REPLAY_BUFFER_STOPPED',
       'REPLAY_BUFFER_STARTED',
     ]);
-    expect((await h.manager.getActiveSession(session.userId))?.id).toBe(session.id);
+    expect((await h.store.findLiveByUser(session.userId))?.id).toBe(session.id);
   });
 
   it('LiveKit restart: a session the user stopped while StopEgress failed has its stray egress stopped by reconciliation', async () => {
@@ -303,7 +328,8 @@ describe('failure table', () => {
     const session = await start(h, 'room-stray');
     await waitForStatus(h, session.id, 'active');
     const stopped = await h.manager.stopReplayBuffer({ sessionId: session.id, userId: session.userId });
-    expect(stopped).toMatchObject({ status: 'stopped', endReason: 'user' });
+    expect(stopped).toMatchObject({ status: 'stopped' });
+    expect(await h.store.get(session.id)).toMatchObject({ endReason: 'user' });
     expect(types(h, session.id).at(-1)).toBe('REPLAY_BUFFER_STOPPED');
     expect(emulator.getEgress(session.egressId!)?.status).toBe(EgressStatus.EGRESS_ACTIVE);
 
@@ -327,8 +353,8 @@ describe('failure table', () => {
         segmentsDir,
         clipsDir,
       },
-      sessions: h.store,
-      captureRateLimits: false,
+      stores: { sessions: h.store },
+      coordination: { rateLimiter: false },
     });
     for (let i = 0; i < 3; i++) {
       const result = await offline.reconcileEgressStatus();
@@ -378,7 +404,7 @@ describe('failure table', () => {
             }
           })(fullDir);
       const stores = createMemoryStores();
-      const h = await harness({ clipsDir: fullDir }, { ...stores, storage });
+      const h = await harness({ clipsDir: fullDir }, { stores, storage });
       emulator.setHistorySeconds(6, 'room-disk-clips');
       const session = await start(h, 'room-disk-clips');
       await emulator.waitForSegments(session.egressId!, 5);

@@ -8,9 +8,10 @@ import path from 'node:path';
 import { EgressInfo, type EgressStatus, WebhookEvent } from '@livekit/protocol';
 import type { ReplayNotification } from '../../events.js';
 import { MemorySessionStore } from '../../memory/memory-session-store.js';
+import { LIVE_PLAYLIST_NAME, PLAYLIST_NAME, SEGMENT_PREFIX } from '../../runtime/session-lifecycle.js';
 import type { ReplaySession } from '../../types.js';
-import { ReplayBufferManager, type ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
-import { LIVE_PLAYLIST_NAME, PLAYLIST_NAME, SEGMENT_PREFIX } from '../session-lifecycle.js';
+import type { ReplayBufferManagerOptions } from '../options.js';
+import { ReplayBufferManager } from '../replay-buffer-manager.js';
 
 export const API_KEY = 'lifecycle-key';
 export const API_SECRET = 'lifecycle-secret-lifecycle-secret-32';
@@ -146,14 +147,19 @@ export async function startWebhookEndpoint(
         res.writeHead(503).end();
         return;
       }
-      manager.handleWebhook(Buffer.concat(chunks).toString('utf8'), req.headers.authorization).then(
-        () => {
-          res.writeHead(200).end();
-        },
-        (error: { status?: number }) => {
-          res.writeHead(error.status ?? 500).end();
-        },
-      );
+      manager
+        .handleWebhook({
+          body: Buffer.concat(chunks).toString('utf8'),
+          authorization: req.headers.authorization,
+        })
+        .then(
+          () => {
+            res.writeHead(200).end();
+          },
+          (error: { status?: number }) => {
+            res.writeHead(error.status ?? 500).end();
+          },
+        );
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -188,4 +194,16 @@ export async function eventually<T>(
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/** Starts a buffer through the public API and returns the stored record (directories, names). */
+export async function startAndLoad(
+  manager: ReplayBufferManager,
+  input: Parameters<ReplayBufferManager['startReplayBuffer']>[0],
+): Promise<ReplaySession> {
+  const started = await manager.startReplayBuffer(input);
+  const { ctx } = manager as unknown as {
+    ctx: { sessions: { get(id: string): Promise<ReplaySession | null> } };
+  };
+  return (await ctx.sessions.get(started.id))!;
 }

@@ -13,7 +13,7 @@ import { LiveKitEgressGateway } from '../../livekit/livekit-egress-gateway.js';
 import { createMemoryStores } from '../../memory/index.js';
 import { MemorySessionStore } from '../../memory/memory-session-store.js';
 import type { EgressGateway } from '../../ports/egress-gateway.js';
-import type { ReplayBufferManagerOptions } from '../replay-buffer-manager.js';
+import type { ReplayBufferManagerOptions } from '../options.js';
 import { API_KEY, API_SECRET, recordingManager, tempRoot } from './lifecycle-helpers.js';
 
 let root: { root: string; cleanup: () => Promise<void> };
@@ -57,9 +57,9 @@ async function harness(
       segmentDurationSeconds: 2,
       ...config,
     },
-    ...stores,
-    captureRateLimits: false,
+    coordination: { rateLimiter: false },
     ...options,
+    stores: { ...stores, ...options.stores },
   });
   return { ...made, stores };
 }
@@ -85,11 +85,16 @@ function codes(results: PromiseSettledResult<unknown>[]): Record<string, number>
 }
 
 describe('one buffer per user', () => {
-  it('50 parallel starts by one user create exactly one session and start exactly one egress at LiveKit', async () => {
+  it('50 parallel starts by one user with replace: false create exactly one session and start exactly one egress at LiveKit', async () => {
     const { manager, stores } = await harness();
     const results = await Promise.allSettled(
       Array.from({ length: 50 }, () =>
-        manager.startReplayBuffer({ userId: 'u-burst', roomName: 'room-burst', videoTrackId: 'TR_v' }),
+        manager.startReplayBuffer({
+          userId: 'u-burst',
+          roomName: 'room-burst',
+          videoTrackId: 'TR_v',
+          replace: false,
+        }),
       ),
     );
     expect(codes(results)).toEqual({ ok: 1, ALREADY_ACTIVE: 49 });
@@ -99,7 +104,79 @@ describe('one buffer per user', () => {
     expect(sessions[0]?.egressId).toBe(egressesIn('room-burst')[0]?.egressId);
   });
 
-  it('20 parallel starts with replaceExisting leave exactly one live session and one live egress', async () => {
+  it('a second start replaces the first by default: the old egress is stopped, the user told, exactly one live', async () => {
+    const { manager, stores, notifications } = await harness();
+    const first = await manager.startReplayBuffer({
+      userId: 'u-again',
+      roomName: 'room-again',
+      videoTrackId: 'TR_1',
+    });
+    const second = await manager.startReplayBuffer({
+      userId: 'u-again',
+      roomName: 'room-again',
+      videoTrackId: 'TR_2',
+    });
+    expect(second.id).not.toBe(first.id);
+    expect(await stores.sessions.get(first.id)).toMatchObject({ status: 'stopped', endReason: 'replaced' });
+    expect((await emulator.waitForEnd(first.egressId!)).status).toBe(EgressStatus.EGRESS_COMPLETE);
+    expect(liveEgressesIn('room-again').map((e) => e.egressId)).toEqual([second.egressId]);
+    expect((await stores.sessions.listByStatus(['starting', 'active'])).map((s) => s.id)).toEqual([
+      second.id,
+    ]);
+    expect(
+      notifications.find((n) => n.sessionId === first.id && n.type === 'REPLAY_BUFFER_STOPPED'),
+    ).toMatchObject({
+      reason: 'replaced',
+      egressId: first.egressId,
+      roomName: 'room-again',
+    });
+  });
+
+  it('stopReplayBuffer({ userId }) stops the user’s live buffer; without one it answers SESSION_NOT_FOUND', async () => {
+    const { manager, stores } = await harness();
+    const started = await manager.startReplayBuffer({
+      userId: 'u-stopme',
+      roomName: 'room-stopme',
+      videoTrackId: 'TR_v',
+    });
+    const stopped = await manager.stopReplayBuffer({ userId: 'u-stopme' });
+    expect(stopped).toMatchObject({ id: started.id, status: 'stopped' });
+    expect(await stores.sessions.findLiveByUser('u-stopme')).toBeNull();
+    expect((await emulator.waitForEnd(started.egressId!)).status).toBe(EgressStatus.EGRESS_COMPLETE);
+    await expect(manager.stopReplayBuffer({ userId: 'u-stopme' })).rejects.toMatchObject({
+      code: 'SESSION_NOT_FOUND',
+      userMessage: expect.stringMatching(/no replay buffer running/),
+    });
+  });
+
+  it('getRoomStatus lists who is buffering in a room (ids only), and no one once they stop', async () => {
+    const { manager } = await harness();
+    const a = await manager.startReplayBuffer({
+      userId: 'u-room-a',
+      roomName: 'room-status',
+      videoTrackId: 'TR_a',
+    });
+    const b = await manager.startReplayBuffer({
+      userId: 'u-room-b',
+      roomName: 'room-status',
+      videoTrackId: 'TR_b',
+    });
+    await manager.startReplayBuffer({ userId: 'u-room-c', roomName: 'room-elsewhere', videoTrackId: 'TR_c' });
+    const status = await manager.getRoomStatus({ roomName: 'room-status' });
+    expect(status.roomName).toBe('room-status');
+    expect(status.buffering.map((e) => [e.userId, e.sessionId]).sort()).toEqual([
+      ['u-room-a', a.id],
+      ['u-room-b', b.id],
+    ]);
+    for (const entry of status.buffering)
+      expect(Object.keys(entry).sort()).toEqual(['sessionId', 'status', 'userId']);
+    await manager.stopReplayBuffer({ userId: 'u-room-a' });
+    await manager.stopReplayBuffer({ userId: 'u-room-b' });
+    expect((await manager.getRoomStatus({ roomName: 'room-status' })).buffering).toEqual([]);
+    await expect(manager.getRoomStatus({ roomName: '' })).rejects.toMatchObject({ code: 'INVALID_INPUT' });
+  });
+
+  it('20 parallel starts (replacing by default) leave exactly one live session and one live egress', async () => {
     const { manager, stores } = await harness();
     await Promise.allSettled(
       Array.from({ length: 20 }, () =>
@@ -107,7 +184,6 @@ describe('one buffer per user', () => {
           userId: 'u-replace',
           roomName: 'room-replace',
           videoTrackId: 'TR_v',
-          replaceExisting: true,
         }),
       ),
     );
@@ -140,11 +216,9 @@ describe('community policies', () => {
     expect(codes(results)).toEqual({ ok: 3, LIMIT_REACHED: 9 });
     expect(egressesIn('room-limit')).toHaveLength(3);
     // A slot frees up when a buffer stops.
-    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{
-      id: string;
-      userId: string;
-    }>;
-    await manager.stopReplayBuffer({ sessionId: first.value.id, userId: first.value.userId });
+    const first = results.find((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ id: string }>;
+    const firstUser = (await stores.sessions.get(first.value.id))!.userId;
+    await manager.stopReplayBuffer({ sessionId: first.value.id, userId: firstUser });
     await expect(
       manager.startReplayBuffer({
         userId: 'u-limit-late',
@@ -157,13 +231,13 @@ describe('community policies', () => {
 
   it('a community that turned replay off refuses with DISABLED and starts nothing', async () => {
     const { manager, stores } = await harness();
-    expect(await manager.getCommunityConfig('c-off')).toEqual({
+    expect(await manager.getCommunityConfig({ communityId: 'c-off' })).toEqual({
       communityId: 'c-off',
       enabled: true,
       maxConcurrent: 5,
     });
     await manager.setCommunityConfig({ communityId: 'c-off', enabled: false, maxConcurrent: 5 });
-    expect(await manager.getCommunityConfig('c-off')).toMatchObject({ enabled: false });
+    expect(await manager.getCommunityConfig({ communityId: 'c-off' })).toMatchObject({ enabled: false });
     const error = await manager
       .startReplayBuffer({
         userId: 'u-off',
@@ -182,10 +256,12 @@ describe('community policies', () => {
     const { manager } = await harness(
       {},
       {
-        authorize: (context) => {
-          seen.push(context);
-          if (context.userId === 'u-throws') throw new Error('directory down');
-          return context.userId !== 'u-denied';
+        hooks: {
+          authorize: (context) => {
+            seen.push(context);
+            if (context.userId === 'u-throws') throw new Error('directory down');
+            return context.userId !== 'u-denied';
+          },
         },
       },
     );
@@ -291,7 +367,7 @@ describe('starts that fail half-way leave no egress running', () => {
         return super.patch(...args);
       }
     })();
-    const { manager, notifications } = await harness({}, { sessions });
+    const { manager, notifications } = await harness({}, { stores: { sessions } });
     const error = await manager
       .startReplayBuffer({ userId: 'u-storefail', roomName: 'room-storefail', videoTrackId: 'TR_v' })
       .catch((e: unknown) => e);
@@ -325,7 +401,10 @@ describe('starts that fail half-way leave no egress running', () => {
       (w) => w.egressId === egress?.egressId && w.event === 'egress_started',
     );
     expect(started).toBeDefined();
-    const result = await manager.handleWebhook(started!.body, started!.authorization);
+    const result = await manager.handleWebhook({
+      body: started!.body,
+      authorization: started!.authorization,
+    });
     expect(result).toMatchObject({ sessionId: failed?.id, applied: false, ignored: 'stray_egress_stopped' });
     expect(liveEgressesIn('room-timeout')).toHaveLength(0);
     expect((await stores.sessions.get(failed!.id))?.status).toBe('failed');

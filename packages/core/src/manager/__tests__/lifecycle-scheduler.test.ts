@@ -6,10 +6,10 @@
 import path from 'node:path';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { JobScheduler, type JobTickOutcome } from '../../jobs/scheduler.js';
 import { LiveKitEgressGateway } from '../../livekit/livekit-egress-gateway.js';
 import { createMemoryStores, InProcessJobLock } from '../../memory/index.js';
 import type { EgressGateway } from '../../ports/egress-gateway.js';
-import { JobScheduler, type JobTickOutcome } from '../scheduler.js';
 import {
   API_KEY,
   API_SECRET,
@@ -180,7 +180,12 @@ describe('manager scheduler', () => {
     const ticks: string[] = [];
     const managers = await Promise.all(
       [0, 1].map(() =>
-        recordingManager({ config, ...stores, egress: gateway, jobLock: lock, captureRateLimits: false }),
+        recordingManager({
+          config,
+          stores,
+          egress: gateway,
+          coordination: { jobLock: lock, rateLimiter: false },
+        }),
       ),
     );
     // A session whose egress LiveKit does not list: the start-up pass gives it a strike.
@@ -226,7 +231,7 @@ describe('manager scheduler', () => {
         clipsDir: path.join(root.root, 'clips'),
       },
       egress: gateway,
-      captureRateLimits: false,
+      coordination: { rateLimiter: false },
     });
     const first = manager.reconcileEgressStatus();
     await eventually(() => counts.list === 1, 2000, 'the first pass to call ListEgress');

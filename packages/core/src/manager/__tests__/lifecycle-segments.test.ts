@@ -19,6 +19,7 @@ import {
   eventually,
   recordingManager,
   seedSession,
+  startAndLoad,
   tempRoot,
 } from './lifecycle-helpers.js';
 
@@ -53,12 +54,12 @@ async function windowManager() {
       segmentsDir,
       clipsDir: path.join(root.root, 'clips'),
       segmentDurationSeconds: 1,
-      bufferDurationMinutes: WINDOW_SECONDS / 60,
+      bufferDurationSeconds: WINDOW_SECONDS,
       segmentGraceSeconds: 0,
       defaultQuality: '720p',
     },
-    ...stores,
-    captureRateLimits: false,
+    stores,
+    coordination: { rateLimiter: false },
   });
   return { ...made, store: stores.sessions };
 }
@@ -91,7 +92,7 @@ describe('live buffers keep only their window', () => {
     });
     emulator.setHistorySeconds(20, 'room-watch');
     try {
-      const session = await manager.startReplayBuffer({
+      const session = await startAndLoad(manager, {
         userId: 'u-watch',
         roomName: 'room-watch',
         videoTrackId: 'TR_v',
@@ -132,7 +133,7 @@ describe('live buffers keep only their window', () => {
     const { manager } = await windowManager();
     emulator.setHistorySeconds(12, 'room-sweep');
     try {
-      const session = await manager.startReplayBuffer({
+      const session = await startAndLoad(manager, {
         userId: 'u-sweep',
         roomName: 'room-sweep',
         videoTrackId: 'TR_v',
@@ -170,8 +171,8 @@ describe('retention and crash leftovers', () => {
           retainAfterStopSeconds: 300,
           unreferencedDirGraceSeconds: 60,
         },
-        ...stores,
-        captureRateLimits: false,
+        stores,
+        coordination: { rateLimiter: false },
       });
       const old = new Date(Date.now() - 600_000);
       const makeDir = async (name: string, ageMs: number) => {

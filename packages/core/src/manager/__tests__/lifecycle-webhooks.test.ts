@@ -46,8 +46,8 @@ async function setup(): Promise<{
       segmentsDir: `${root.root}/segments`,
       clipsDir: `${root.root}/clips`,
     },
-    sessions: store,
-    captureRateLimits: false,
+    stores: { sessions: store },
+    coordination: { rateLimiter: false },
   });
   return { manager, store, notifications };
 }
@@ -100,15 +100,17 @@ describe('webhook signatures', () => {
       ['garbage', body, 'not a jwt'],
     ];
     for (const [what, payload, header] of attempts) {
-      await expectInvalid(manager.handleWebhook(payload, header)).catch((error: unknown) => {
-        throw new Error(`${what}: ${String(error)}`);
-      });
+      await expectInvalid(manager.handleWebhook({ body: payload, authorization: header })).catch(
+        (error: unknown) => {
+          throw new Error(`${what}: ${String(error)}`);
+        },
+      );
     }
     expect(await store.get('rs_sig')).toEqual(before);
     expect(notifications).toEqual([]);
 
     // The same body, correctly signed, is applied (so the refusals above were about the signature).
-    const result = await manager.handleWebhook(body, signWebhookBody(body));
+    const result = await manager.handleWebhook({ body: body, authorization: signWebhookBody(body) });
     expect(result).toMatchObject({
       event: 'egress_ended',
       egressId: 'EG_sig',
@@ -127,7 +129,10 @@ describe('webhook signatures', () => {
       status: EgressStatus.EGRESS_ACTIVE,
       startedAtMs: Date.now(),
     });
-    const result = await manager.handleWebhook(new TextEncoder().encode(body), signWebhookBody(body));
+    const result = await manager.handleWebhook({
+      body: new TextEncoder().encode(body),
+      authorization: signWebhookBody(body),
+    });
     expect(result.status).toBe('active');
   });
 });
@@ -136,7 +141,9 @@ describe('webhook events', () => {
   it('ignores other events and unknown egresses, and says so', async () => {
     const { manager, notifications } = await setup();
     const participant = new WebhookEvent({ event: 'participant_left', id: 'EV_p' }).toJsonString();
-    expect(await manager.handleWebhook(participant, signWebhookBody(participant))).toEqual({
+    expect(
+      await manager.handleWebhook({ body: participant, authorization: signWebhookBody(participant) }),
+    ).toEqual({
       event: 'participant_left',
       egressId: null,
       sessionId: null,
@@ -149,7 +156,9 @@ describe('webhook events', () => {
       egressId: 'EG_nobody',
       status: EgressStatus.EGRESS_COMPLETE,
     });
-    expect(await manager.handleWebhook(unknown, signWebhookBody(unknown))).toMatchObject({
+    expect(
+      await manager.handleWebhook({ body: unknown, authorization: signWebhookBody(unknown) }),
+    ).toMatchObject({
       egressId: 'EG_nobody',
       applied: false,
       ignored: 'unknown_egress',
@@ -185,8 +194,8 @@ describe('webhook events', () => {
       endedAtMs,
       ...(error ? { error } : {}),
     });
-    const first = await manager.handleWebhook(body, signWebhookBody(body));
-    const duplicate = await manager.handleWebhook(body, signWebhookBody(body));
+    const first = await manager.handleWebhook({ body: body, authorization: signWebhookBody(body) });
+    const duplicate = await manager.handleWebhook({ body: body, authorization: signWebhookBody(body) });
     expect(first).toMatchObject({ applied: true, status: to });
     expect(duplicate).toMatchObject({ applied: false, status: to, ignored: 'no_change' });
     const session = await store.get('rs_end');
@@ -206,7 +215,9 @@ describe('webhook events', () => {
       egressId: 'EG_late',
       status: EgressStatus.EGRESS_ENDING,
     });
-    expect(await manager.handleWebhook(ending, signWebhookBody(ending))).toMatchObject({
+    expect(
+      await manager.handleWebhook({ body: ending, authorization: signWebhookBody(ending) }),
+    ).toMatchObject({
       applied: false,
       status: 'active',
     });
@@ -215,7 +226,7 @@ describe('webhook events', () => {
       egressId: 'EG_late',
       status: EgressStatus.EGRESS_COMPLETE,
     });
-    await manager.handleWebhook(complete, signWebhookBody(complete));
+    await manager.handleWebhook({ body: complete, authorization: signWebhookBody(complete) });
     for (const status of [EgressStatus.EGRESS_STARTING, EgressStatus.EGRESS_ACTIVE]) {
       const late = egressWebhookBody({
         event: 'egress_started',
@@ -223,10 +234,12 @@ describe('webhook events', () => {
         status,
         startedAtMs: Date.now(),
       });
-      expect(await manager.handleWebhook(late, signWebhookBody(late))).toMatchObject({
-        applied: false,
-        status: 'stopped',
-      });
+      expect(await manager.handleWebhook({ body: late, authorization: signWebhookBody(late) })).toMatchObject(
+        {
+          applied: false,
+          status: 'stopped',
+        },
+      );
     }
     expect((await store.get('rs_late'))?.status).toBe('stopped');
     expect(notifications.map((n) => n.type)).toEqual(['REPLAY_BUFFER_STOPPED']);
@@ -312,7 +325,8 @@ describe('webhook ordering (property)', () => {
       for (let i = 0; i < outcomes.length; i++) {
         await seedSession(store, { id: `rs_prop${i}`, userId: `u-prop${i}`, egressId: `EG_prop${i}` });
       }
-      for (const d of deliveries) await manager.handleWebhook(d.body, signatures.get(d.body));
+      for (const d of deliveries)
+        await manager.handleWebhook({ body: d.body, authorization: signatures.get(d.body) });
       const states = await Promise.all(outcomes.map((_, i) => store.get(`rs_prop${i}`).then(finalState)));
       const ends = notifications.filter(
         (n) => n.type === 'REPLAY_BUFFER_STOPPED' || n.type === 'REPLAY_BUFFER_FAILED',

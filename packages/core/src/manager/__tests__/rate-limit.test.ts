@@ -48,8 +48,8 @@ describe('save rate limits', () => {
       replay.captureReplay({
         sessionId: session.id,
         userId: 'rl-user',
-        startOffsetSeconds: 6,
-        endOffsetSeconds: 5,
+        startAt: Date.now() - 6000,
+        endAt: Date.now() - 5000,
       });
     for (let i = 0; i < 3; i++) await save();
     const clipsBefore = await readdir(path.join(root, 'clips', 'clips'));
@@ -58,7 +58,7 @@ describe('save rate limits', () => {
     expect(refused).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
     expect((refused as ReplayBufferError).details?.retryAfterMs).toBeGreaterThan(0);
     expect(await readdir(path.join(root, 'clips', 'clips'))).toEqual(clipsBefore);
-    expect((await replay.getQuotaUsage('rl-user')).reservedBytes).toBe(0);
+    expect((await replay.getQuota({ userId: 'rl-user' })).reservedBytes).toBe(0);
     await replay.stopReplayBuffer({ sessionId: session.id, userId: 'rl-user' });
   }, 60_000);
 
@@ -72,7 +72,7 @@ describe('save rate limits', () => {
         });
       },
     };
-    const replay = manager({ rateLimiter: shared });
+    const replay = manager({ coordination: { rateLimiter: shared } });
     const session = await replay.startReplayBuffer({
       userId: 'rl-shared',
       roomName: 'rl-room-2',
