@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 // Debian's Chromium through playwright-core, an axe-core scan, and where screenshots go.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
