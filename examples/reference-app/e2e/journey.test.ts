@@ -236,7 +236,10 @@ describe('reference app journey (two users, Chromium)', () => {
     expect(running.length).toBeGreaterThan(0);
     const code = await app.interrupt();
     expect(code, app.output()).toBe(0);
-    expect(app.output()).toMatch(/SIGINT: stopping/);
+    // After the signal: the app asked the egress to stop (StopEgress), then closed everything.
+    const afterSignal = app.output().split('SIGINT: stopping')[1] ?? '';
+    expect(afterSignal, app.output()).toMatch(/\[emulator\] EG_\w+ stopping/);
+    expect(afterSignal, app.output()).toMatch(/\[app\] stopped/);
     expect(running.filter(isFfmpegRunning)).toEqual([]);
   });
 });

@@ -19,6 +19,12 @@ export interface AppEnvironment {
   redisUrl: string | null;
   /** A real LiveKit server; null runs the egress emulator in-process. */
   livekit: { url: string; apiKey: string; apiSecret: string } | null;
+  /**
+   * Buffers start and stop from LiveKit's room webhooks (always with the emulator). With a real
+   * LiveKit the browser starts them by default; REPLAY_SERVER_AUTO_START=1 switches to the
+   * webhooks (LiveKit must then send its webhooks to /livekit/webhook).
+   */
+  serverAutoStart: boolean;
   /** Built frontend served by the backend. */
   webDist: string;
 }
@@ -42,6 +48,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): AppEnviro
           apiSecret: env.LIVEKIT_API_SECRET as string,
         }
       : null,
+    serverAutoStart: !livekitUrl || ['1', 'true', 'yes'].includes(env.REPLAY_SERVER_AUTO_START ?? ''),
     webDist: path.join(appRoot, 'web', 'dist'),
   };
 }

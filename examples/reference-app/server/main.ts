@@ -41,22 +41,25 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     log(`[app] ${signal}: stopping`);
-    // The emulated egresses die with this process: end their sessions properly first, so
-    // nobody's buffer is left "active" and every open page hears it stopped.
-    if (replay.emulator) {
+    try {
+      // Stop every buffer first (its egress too), so nothing keeps recording after the app
+      // and every open page hears its buffer stopped. (An app with several instances behind a
+      // load balancer would leave live buffers alone when one instance restarts.)
       const room = await manager.getRoomStatus({ roomName: DEMO_CHANNEL.roomName });
       for (const live of room.buffering) {
         await manager
           .stopReplayBuffer({ userId: live.userId, sessionId: live.sessionId })
-          .catch((error: Error) => {
-            log(`[app] could not stop ${live.sessionId}: ${error.message}`);
-          });
+          .catch((error: Error) => log(`[app] could not stop ${live.sessionId}: ${error.message}`));
       }
+      await app.close();
+      await manager.close();
+      await replay.close(); // the emulator ends its ffmpeg processes here
+      log('[app] stopped');
+      process.exit(0);
+    } catch (error) {
+      console.error('[app] shutdown failed:', error);
+      process.exit(1);
     }
-    await app.close();
-    await manager.close();
-    await replay.close();
-    process.exit(0);
   };
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

@@ -13,7 +13,7 @@ import {
   type ReplayDatabaseClient,
 } from '@livekit-replay/adapter-prisma';
 import { createRedisAdapters, type RedisAdapters } from '@livekit-replay/adapter-redis';
-import type { ReplayBufferManagerOptions } from '@livekit-replay/core';
+import { type ReplayBufferManagerOptions, replayConfigFromEnv } from '@livekit-replay/core';
 import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testing';
 import { DEMO_USERS } from './demo-auth.js';
 import type { AppEnvironment } from './environment.js';
@@ -60,18 +60,22 @@ export async function setUpReplay(
   if (env.redisUrl) redis = createRedisAdapters({ url: env.redisUrl, keyPrefix: 'lkr-app:' });
 
   const managerOptions: ReplayBufferManagerOptions = {
-    config: { livekit, segmentsDir, clipsDir },
+    // Every REPLAY_* variable of the core applies (buffer length, quota, …); these three are the app's.
+    config: replayConfigFromEnv(process.env, { livekit, segmentsDir, clipsDir }),
     stores: redis ? { ...stores, sessions: redis.sessions } : stores,
     coordination: redis
       ? { notifier: redis.notifier, jobLock: redis.jobLock, rateLimiter: redis.rateLimiter }
       : {},
     hooks: {
       clipSharer: feed,
-      // LiveKit identities are our user ids; the voice channel belongs to the demo community.
-      resolveParticipant: async ({ roomName, identity }) =>
-        roomName === DEMO_CHANNEL.roomName && DEMO_USERS.some((user) => user.id === identity)
-          ? { userId: identity, channelId: DEMO_CHANNEL.id, communityId: DEMO_CHANNEL.communityId }
-          : null,
+      // Server-driven start: LiveKit's room webhooks start and stop buffers. LiveKit identities
+      // are our user ids; the voice channel belongs to the demo community.
+      resolveParticipant: env.serverAutoStart
+        ? async ({ roomName, identity }) =>
+            roomName === DEMO_CHANNEL.roomName && DEMO_USERS.some((user) => user.id === identity)
+              ? { userId: identity, channelId: DEMO_CHANNEL.id, communityId: DEMO_CHANNEL.communityId }
+              : null
+        : undefined,
     },
   };
 

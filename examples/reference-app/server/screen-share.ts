@@ -40,9 +40,10 @@ export class ScreenShareController {
   /** Which kind of screen share the frontend offers. */
   @Get('mode')
   mode() {
+    const autoStart = this.env.serverAutoStart;
     return this.env.livekit
-      ? { mode: 'livekit' as const, livekitUrl: this.env.livekit.url, channel: DEMO_CHANNEL }
-      : { mode: 'emulated' as const, livekitUrl: null, channel: DEMO_CHANNEL };
+      ? { mode: 'livekit' as const, livekitUrl: this.env.livekit.url, channel: DEMO_CHANNEL, autoStart }
+      : { mode: 'emulated' as const, livekitUrl: null, channel: DEMO_CHANNEL, autoStart };
   }
 
   /** A LiveKit access token for the voice channel's room (real LiveKit only). */

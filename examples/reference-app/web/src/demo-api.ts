@@ -15,6 +15,8 @@ export interface ShareMode {
   mode: 'emulated' | 'livekit';
   livekitUrl: string | null;
   channel: Channel;
+  /** The server starts buffers from LiveKit's room webhooks; the page only shows them. */
+  autoStart: boolean;
 }
 
 export interface ChatMessage {

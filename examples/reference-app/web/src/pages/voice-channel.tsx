@@ -11,12 +11,12 @@ const FEED_POLL_MS = 3000;
 export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode }) {
   const { me, users, mode } = props;
   const emulated = mode.mode === 'emulated';
-  // Emulated mode never connects this Room: the server drives the buffer from room webhooks.
+  // Emulated mode never connects this Room: the server drives the buffer from (emulated) room webhooks.
   const room = useMemo(() => new Room(), []);
   const share = useScreenShare(room, mode);
   const buffer = useReplayBuffer({
     room,
-    autoStart: emulated,
+    autoStart: mode.autoStart,
     channelId: mode.channel.id,
     communityId: mode.channel.communityId,
   });
