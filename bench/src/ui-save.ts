@@ -135,7 +135,8 @@ emulator pre-filling enough history), opens "Save replay", picks the preset and 
 min". Times are from that click, measured in the test driver: **saved** = the dialog says "Saved a …
 clip"; **listed** = the clip appears in My clips (open in a second tab; it arrives with the server's
 CLIP_READY notification); **playing** = after clicking its Play button, the video's currentTime
-advances. Median (min–max) of the runs, seconds.
+advances. Median (min–max) of the runs, seconds. A save ends at the click, so every figure includes
+the wait for the segment being recorded at that moment (up to one 2 s segment) before any cutting.
 
 | save | runs | clip size | click → saved | click → in library | click → playing (incl. the Play click) | load after |
 |---|---|---|---|---|---|---|

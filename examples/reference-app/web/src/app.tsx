@@ -1,5 +1,5 @@
 import { createReplayClient, ReplayBufferProvider } from '@livekit-replay/react';
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type DemoUser, demoApi, type ShareMode } from './demo-api.js';
 import { MyClipsPage } from './pages/my-clips.js';
 import { ProfilePage } from './pages/profile.js';
@@ -39,6 +39,7 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
   const client = useMemo(() => createReplayClient(), []);
   const route = useHashRoute();
   const others = users.filter((u) => u.id !== me.id);
+  useRouteFocus(route, users);
 
   return (
     <ReplayBufferProvider client={client}>
@@ -74,7 +75,7 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
             </button>
           </div>
         </header>
-        <main className="app-main">
+        <main className="app-main" id="main">
           {route.page === 'channel' && <VoiceChannelPage me={me} users={users} mode={mode} />}
           {route.page === 'clips' && <MyClipsPage me={me} users={users} channel={mode.channel} />}
           {route.page === 'user' && (
@@ -87,4 +88,27 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
       </div>
     </ReplayBufferProvider>
   );
+}
+
+/** On navigation: a title per page, and focus on the new page's heading (as a full page load would). */
+function useRouteFocus(route: ReturnType<typeof useHashRoute>, users: DemoUser[]) {
+  const first = useRef(true);
+  const name =
+    route.page === 'clips'
+      ? 'My clips'
+      : route.page === 'user'
+        ? `${users.find((u) => u.id === route.userId)?.name ?? route.userId}'s clips`
+        : 'Voice channel';
+  useEffect(() => {
+    document.title = `${name} · livekit-replay`;
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    const heading = document.querySelector<HTMLElement>('#main h1');
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus();
+    }
+  }, [name]);
 }
