@@ -10,4 +10,6 @@ say "build the frontend"
 pnpm --filter @livekit-replay/reference-app run --silent build >/dev/null
 say "start (Ctrl-C stops it)"
 cd examples/reference-app
-exec ./node_modules/.bin/tsx --tsconfig tsconfig.json --conditions=source server/main.ts
+# Node itself runs the app (tsx as a loader, not its CLI): Ctrl-C reaches the app's own handler,
+# which stops every buffer; tsx's CLI would SIGKILL it when a loaded machine answers late.
+TSX_TSCONFIG_PATH=tsconfig.json exec node --conditions=source --import tsx server/main.ts

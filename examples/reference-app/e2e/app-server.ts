@@ -1,5 +1,5 @@
-// The reference app as a child process, started the way scripts/start.sh starts it (tsx, the
-// "source" condition), on a free port with its own data directory.
+// The reference app as a child process, started the way scripts/start.sh starts it (node with
+// tsx as a loader, the "source" condition), on a free port with its own data directory.
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
