@@ -39,7 +39,12 @@ export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode:
             )}
           </p>
           <div className="share-actions">
-            <button type="button" onClick={() => void share.toggle()} disabled={share.busy}>
+            {/* Not `disabled` while busy: a disabled button drops the keyboard focus. */}
+            <button
+              type="button"
+              onClick={() => !share.busy && void share.toggle()}
+              aria-disabled={share.busy || undefined}
+            >
               {share.sharing ? 'Stop sharing' : 'Share screen'}
             </button>
             <button
