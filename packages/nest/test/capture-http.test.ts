@@ -42,6 +42,42 @@ describe('GET stream and the save rate limit', () => {
     await expect.poll(() => entries(path.join(env.clipsDir, WORK)), { timeout: 10_000 }).toEqual([]);
   });
 
+  it('trim preview: timeline, playlist (HLS, no-cache), a segment (MPEG-TS) and a thumbnail (JPEG)', async () => {
+    const preview = await (await env.app.request(`${API}/preview`, { user: streamer })).json();
+    expect(preview.segments.length).toBeGreaterThan(5);
+    expect(preview.playlistUrl).toMatch(/^preview\/playlist\.m3u8/);
+    const playlistUrl = new URL(`${env.app.url}/${API}/${preview.playlistUrl}`);
+    const playlist = await fetch(playlistUrl, { headers: { 'x-test-user': streamer } });
+    expect(playlist.status).toBe(200);
+    expect(playlist.headers.get('content-type')).toMatch(/^application\/vnd\.apple\.mpegurl/);
+    expect(playlist.headers.get('cache-control')).toMatch(/no-cache/);
+    const text = await playlist.text();
+    expect(text).toMatch(/^#EXTM3U/);
+    // Segment URIs resolve against the playlist's URL, as hls.js resolves them.
+    const firstUri = text.split('\n').find((line) => line !== '' && !line.startsWith('#'))!;
+    const segment = await fetch(new URL(firstUri, playlistUrl), { headers: { 'x-test-user': streamer } });
+    expect(segment.status).toBe(200);
+    expect(segment.headers.get('content-type')).toBe('video/mp2t');
+    const ts = Buffer.from(await segment.arrayBuffer());
+    expect(ts[0]).toBe(0x47);
+
+    const thumbnails = await (
+      await env.app.request(`${API}/preview/thumbnails?count=2`, { user: streamer })
+    ).json();
+    expect(thumbnails.items).toHaveLength(2);
+    const image = await env.app.request(`${API}/${thumbnails.items[0].url}`, { user: streamer });
+    expect(image.status).toBe(200);
+    expect(image.headers.get('content-type')).toBe('image/jpeg');
+    expect(
+      Buffer.from(await image.arrayBuffer())
+        .subarray(0, 2)
+        .equals(Buffer.from([0xff, 0xd8])),
+    ).toBe(true);
+    expect(
+      (await env.app.request(`${API}/preview/segments/..%2F..%2Fetc%2Fpasswd`, { user: streamer })).status,
+    ).toBe(400);
+  }, 120_000);
+
   it('a client that disconnects mid-download cancels the work: ffmpeg ends, no temp file remains', async () => {
     const workRoot = path.join(env.clipsDir, WORK);
     const client = new AbortController();

@@ -57,7 +57,6 @@ import {
   openPreviewSegment,
   type PreviewRequest,
   type PreviewSegmentStream,
-  sessionFrameRate,
 } from '../preview/preview.js';
 import { getThumbnails, openThumbnail, type ThumbnailStream } from '../preview/thumbnails.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
@@ -69,7 +68,7 @@ import type {
   StreamReplayInput,
 } from '../runtime/inputs.js';
 import { currentSessionSchema, parseInput, sessionAccessSchema } from '../runtime/inputs.js';
-import { loadOwnedSession, readSessionIndex } from '../runtime/session-lifecycle.js';
+import { loadOwnedSession } from '../runtime/session-lifecycle.js';
 import { handleWebhook, type WebhookResult } from '../webhooks/webhooks.js';
 import { buildContext } from './build-context.js';
 import type { ReplayBufferManagerOptions } from './options.js';
@@ -147,15 +146,10 @@ export class ReplayBufferManager {
 
   /** The trim timeline: the playlist's URL, its span and each segment's wall-clock start. */
   async getPreview(input: PreviewRequest): Promise<PreviewDto> {
-    const preview = await getPreview(this.ctx, input);
+    const preview = await getPreview(this.ctx, { ...input, withFrameRate: true });
     const urlFor = this.ctx.previewUrl ?? defaultPreviewUrl;
-    const session = await loadOwnedSession(this.ctx, preview.sessionId, input.userId);
-    const frameRate = await sessionFrameRate(this.ctx, await readSessionIndex(this.ctx, session), session.id);
-    return toPreviewDto(
-      preview,
-      urlFor({ sessionId: preview.sessionId, name: 'playlist.m3u8', kind: 'playlist' }),
-      frameRate,
-    );
+    const playlistUrl = urlFor({ sessionId: preview.sessionId, name: 'playlist.m3u8', kind: 'playlist' });
+    return toPreviewDto(preview, playlistUrl, preview.frameRate);
   }
 
   /** The VOD HLS playlist over the buffer (hls.js); `segmentUrl` overrides the segment URIs. */

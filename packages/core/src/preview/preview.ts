@@ -69,8 +69,8 @@ export async function readPreviewableIndex(
  */
 export async function getPreview(
   ctx: ManagerContext,
-  raw: PreviewRequest & { urlFor?: PreviewUrlBuilder | undefined },
-): Promise<PreviewPlaylist> {
+  raw: PreviewRequest & { urlFor?: PreviewUrlBuilder | undefined; withFrameRate?: boolean },
+): Promise<PreviewPlaylist & { frameRate: number | null }> {
   const session = await loadPreviewableSession(ctx, raw);
   const snapshot = await readPreviewableIndex(ctx, session);
   const names = new Set(snapshot.segments.map((s) => s.name));
@@ -81,21 +81,19 @@ export async function getPreview(
     dir,
     (name) => names.has(name) || name === 'thumbnails' || name.includes('-partial-'),
   );
-  return buildPreviewPlaylist(
+  const playlist = buildPreviewPlaylist(
     session.id,
     snapshot.segments,
     raw.urlFor ?? ctx.previewUrl ?? defaultPreviewUrl,
   );
+  const frameRate = raw.withFrameRate ? await sessionFrameRate(ctx, snapshot, session.id) : null;
+  return { ...playlist, frameRate };
 }
 
 /** Frame rate of the session's video (probed once per session), so a trim UI can step a frame. */
 const frameRates = new WeakMap<ManagerContext, Map<string, number | null>>();
 
-export async function sessionFrameRate(
-  ctx: ManagerContext,
-  snapshot: SegmentIndexSnapshot,
-  sessionId: string,
-) {
+async function sessionFrameRate(ctx: ManagerContext, snapshot: SegmentIndexSnapshot, sessionId: string) {
   let known = frameRates.get(ctx);
   if (!known) {
     known = new Map();

@@ -48,13 +48,23 @@ export interface AutoStartResult {
   reason?: 'not_screen_share' | 'not_ours' | 'duplicate' | 'no_live_buffer' | 'audio_remembered';
 }
 
-/** Screen-share audio seen before its video, per room + identity (one process; seconds-lived). */
+/** Screen-share audio seen before its video, per manager and room + identity (one process; seconds-lived). */
 const EARLY_AUDIO_TTL_MS = 30_000;
-const earlyAudio = new Map<string, { sid: string; at: number }>();
+const earlyAudioByManager = new WeakMap<ManagerContext, Map<string, { sid: string; at: number }>>();
+
+function earlyAudioOf(ctx: ManagerContext): Map<string, { sid: string; at: number }> {
+  let map = earlyAudioByManager.get(ctx);
+  if (!map) {
+    map = new Map();
+    earlyAudioByManager.set(ctx, map);
+  }
+  return map;
+}
 
 const key = (roomName: string, identity: string) => `${roomName}\u0000${identity}`;
 
-function takeEarlyAudio(roomName: string, identity: string): string | undefined {
+function takeEarlyAudio(ctx: ManagerContext, roomName: string, identity: string): string | undefined {
+  const earlyAudio = earlyAudioOf(ctx);
   const entry = earlyAudio.get(key(roomName, identity));
   earlyAudio.delete(key(roomName, identity));
   return entry && Date.now() - entry.at < EARLY_AUDIO_TTL_MS ? entry.sid : undefined;
@@ -130,7 +140,7 @@ async function applyRoomWebhook(
     event === 'participant_left' ||
     (event === 'track_unpublished' && screenTrack?.source === 'screen_share')
   ) {
-    if (event === 'participant_left') earlyAudio.delete(key(roomName, identity));
+    if (event === 'participant_left') earlyAudioOf(ctx).delete(key(roomName, identity));
     if (!sameShare(live, roomName)) return none('no_live_buffer', userId);
     if (screenTrack && live.videoTrackId !== screenTrack.sid) return none('duplicate', userId);
     const stopped = await stopReplayBuffer(ctx, { userId, sessionId: live.id });
@@ -138,14 +148,14 @@ async function applyRoomWebhook(
   }
   if (event === 'track_unpublished') {
     // The audio ends before its video when sharing stops; the video's event stops the buffer.
-    earlyAudio.delete(key(roomName, identity));
+    earlyAudioOf(ctx).delete(key(roomName, identity));
     return none('duplicate', userId);
   }
   if (event !== 'track_published' || !screenTrack) return none('not_screen_share', userId);
 
   if (screenTrack.source === 'screen_share') {
     if (sameShare(live, roomName) && live.videoTrackId === screenTrack.sid) return none('duplicate', userId);
-    const audioTrackId = takeEarlyAudio(roomName, identity);
+    const audioTrackId = takeEarlyAudio(ctx, roomName, identity);
     const started = await startReplayBuffer(ctx, {
       ...owner,
       videoTrackId: screenTrack.sid,
@@ -158,7 +168,7 @@ async function applyRoomWebhook(
 
   // SCREEN_SHARE_AUDIO
   if (!sameShare(live, roomName)) {
-    earlyAudio.set(key(roomName, identity), { sid: screenTrack.sid, at: Date.now() });
+    earlyAudioOf(ctx).set(key(roomName, identity), { sid: screenTrack.sid, at: Date.now() });
     return none('audio_remembered', userId);
   }
   if (live.audioTrackId !== null) return none('duplicate', userId);
