@@ -31,6 +31,7 @@ describe('reference app journey (two users, Chromium)', () => {
   let bob: Page;
   let quotaBefore = 0;
   let trimmed: Clip;
+  let minute: Clip;
 
   beforeAll(async () => {
     ensureFrontendBuilt();
@@ -122,7 +123,7 @@ describe('reference app journey (two users, Chromium)', () => {
     await dialog.waitFor({ state: 'hidden' });
 
     const { body } = await api<{ items: Clip[] }>(alice, 'clips');
-    const minute = body.items[0] as Clip;
+    minute = body.items[0] as Clip;
     expect(Math.abs(minute.durationSeconds - 60)).toBeLessThanOrEqual(0.1);
 
     await openMyClips(alice);
@@ -191,6 +192,19 @@ describe('reference app journey (two users, Chromium)', () => {
     await bob.locator(`li[data-clip-id="${trimmed.id}"]`).waitFor();
     await bob.screenshot({ path: screenshotPath('profile') });
     expect(await seriousViolations(bob), 'profile').toEqual([]);
+  });
+
+  it('A sends the minute to B as a direct message; B finds it under Direct messages', async () => {
+    await openMyClips(alice);
+    await clipItem(alice, minute.id).getByRole('button', { name: 'Share' }).click();
+    const share = alice.getByRole('dialog', { name: 'Share this clip' });
+    await share.getByRole('combobox', { name: 'Share to' }).selectOption('dm:bob');
+    await share.getByRole('button', { name: 'Share', exact: true }).click();
+    await alice.locator(`li[data-clip-id="${minute.id}"][data-visibility="public"]`).waitFor();
+
+    await bob.getByRole('link', { name: 'Direct messages' }).click();
+    await bob.getByRole('article', { name: 'Message from Alice' }).locator('video').waitFor();
+    expect(await seriousViolations(bob), 'direct messages').toEqual([]);
   });
 
   it('A makes it private: B can no longer open it', async () => {

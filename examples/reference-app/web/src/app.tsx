@@ -1,6 +1,7 @@
 import { createReplayClient, ReplayBufferProvider } from '@livekit-replay/react';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { type DemoUser, demoApi, type ShareMode } from './demo-api.js';
+import { DirectMessagesPage } from './pages/direct-messages.js';
 import { MyClipsPage } from './pages/my-clips.js';
 import { ProfilePage } from './pages/profile.js';
 import { SignInPage } from './pages/sign-in.js';
@@ -55,6 +56,9 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
             <a href="#/clips" aria-current={route.page === 'clips' ? 'page' : undefined}>
               My clips
             </a>
+            <a href="#/dms" aria-current={route.page === 'dms' ? 'page' : undefined}>
+              Direct messages
+            </a>
             {others.map((user) => (
               <a
                 key={user.id}
@@ -78,6 +82,7 @@ function SignedInApp(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode; 
         <main className="app-main" id="main">
           {route.page === 'channel' && <VoiceChannelPage me={me} users={users} mode={mode} />}
           {route.page === 'clips' && <MyClipsPage me={me} users={users} channel={mode.channel} />}
+          {route.page === 'dms' && <DirectMessagesPage me={me} users={users} />}
           {route.page === 'user' && (
             <ProfilePage
               user={users.find((u) => u.id === route.userId) ?? { id: route.userId, name: route.userId }}
@@ -96,9 +101,11 @@ function useRouteFocus(route: ReturnType<typeof useHashRoute>, users: DemoUser[]
   const name =
     route.page === 'clips'
       ? 'My clips'
-      : route.page === 'user'
-        ? `${users.find((u) => u.id === route.userId)?.name ?? route.userId}'s clips`
-        : 'Voice channel';
+      : route.page === 'dms'
+        ? 'Direct messages'
+        : route.page === 'user'
+          ? `${users.find((u) => u.id === route.userId)?.name ?? route.userId}'s clips`
+          : 'Voice channel';
   useEffect(() => {
     document.title = `${name} · livekit-replay`;
     if (first.current) {

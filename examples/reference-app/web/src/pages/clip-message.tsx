@@ -4,7 +4,7 @@ import { useEffect, useState } from 'react';
 import type { ChatMessage, DemoUser } from '../demo-api.js';
 
 /** A shared clip in the feed, with an inline player; says so when the clip went private or away. */
-export function ClipMessage(props: { message: ChatMessage; author: DemoUser | undefined }) {
+export function ClipMessage(props: { message: ChatMessage; author: DemoUser | undefined; note?: string }) {
   const { client } = useReplayContext('ClipMessage');
   const { message } = props;
   const [clip, setClip] = useState<ClipDto | PublicClipDto | null | 'gone'>(null);
@@ -23,7 +23,8 @@ export function ClipMessage(props: { message: ChatMessage; author: DemoUser | un
   return (
     <article className="message" aria-label={`Message from ${props.author?.name ?? message.authorId}`}>
       <header>
-        <strong>{props.author?.name ?? message.authorId}</strong>{' '}
+        <strong>{props.author?.name ?? message.authorId}</strong>
+        {props.note && <span className="message-note">{props.note}</span>}
         <time dateTime={message.createdAt}>{new Date(message.createdAt).toLocaleTimeString()}</time>
       </header>
       {message.text && <p>{message.text}</p>}

@@ -1,11 +1,10 @@
 import { CaptureReplayModal, formatDuration, useReplayBuffer } from '@livekit-replay/react';
 import { Room, RoomEvent, Track } from 'livekit-client';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { type ChatMessage, type DemoUser, demoApi, type ShareMode } from '../demo-api.js';
+import { type DemoUser, demoApi, type ShareMode } from '../demo-api.js';
 import { ClipMessage } from './clip-message.js';
+import { usePolled } from './direct-messages.js';
 import { destinationsFor } from './my-clips.js';
-
-const FEED_POLL_MS = 3000;
 
 /** The voice channel: the share tile, the buffer indicator, "Save replay", and the channel's feed. */
 export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode: ShareMode }) {
@@ -21,7 +20,8 @@ export function VoiceChannelPage(props: { me: DemoUser; users: DemoUser[]; mode:
     communityId: mode.channel.communityId,
   });
   const [saveOpen, setSaveOpen] = useState(false);
-  const messages = useChannelFeed(mode.channel.id);
+  const loadFeed = useCallback(() => demoApi.channelMessages(mode.channel.id), [mode.channel.id]);
+  const messages = usePolled(loadFeed);
 
   return (
     <div className="channel">
@@ -177,23 +177,4 @@ function useScreenShare(room: Room, mode: ShareMode) {
   }, [mode, room, sharing]);
 
   return { sharing, busy, error, toggle };
-}
-
-function useChannelFeed(channelId: string): ChatMessage[] {
-  const [messages, setMessages] = useState<ChatMessage[]>([]);
-  useEffect(() => {
-    let live = true;
-    const load = () =>
-      demoApi.channelMessages(channelId).then(
-        (all) => live && setMessages((before) => (before.length === all.length ? before : all)),
-        () => undefined, // a missed poll is retried on the next tick
-      );
-    void load();
-    const timer = setInterval(load, FEED_POLL_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [channelId]);
-  return messages;
 }
