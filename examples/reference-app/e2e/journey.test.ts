@@ -44,7 +44,7 @@ describe('reference app journey (two users, Chromium)', () => {
     browser = await launchChromium();
     alice = await newUserPage(browser, 'Alice');
     bob = await newUserPage(browser, 'Bob');
-  }, LONG);
+  }, 2 * LONG);
 
   afterAll(async () => {
     await browser?.close();
