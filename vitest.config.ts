@@ -9,6 +9,8 @@ export default defineConfig({
       'packages/*/vitest.config.ts',
       'packages/nest/vitest.nest11.config.ts',
       'packages/react/vitest.react18.config.ts',
+      // The reference app's browser journey.
+      'examples/*/vitest.config.ts',
     ],
   },
 });

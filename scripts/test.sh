@@ -18,6 +18,8 @@ done
 say "lint (Biome)";       pnpm run lint
 say "typecheck";          pnpm run typecheck
 say "build (tsup)";       pnpm run build
+say "build the reference app's frontend (its browser journey serves it)"
+pnpm --filter @livekit-replay/reference-app run --silent build >/dev/null
 say "package checks";     pnpm run check:packages
 say "tests (vitest)"
 mkdir -p .tmp
