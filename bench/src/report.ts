@@ -326,10 +326,14 @@ export function renderReport(r: BenchResults): string {
 
   push(...renderStoreSections(r));
   push(
+    '## The reference app: from the "Save" click to a playable clip',
+    '',
+    'Measured in Chromium through the reference app (emulated share, 720p 15 fps) by `bench/src/ui-save.ts`, which `bash scripts/bench.sh` runs after this report: see [bench/UI-SAVE.md](bench/UI-SAVE.md) for the latest figures (click → saved, → listed in My clips, → playing, for 1 and 10 minutes).',
+    '',
     '## How to run',
     '',
     '```sh',
-    'bash scripts/bench.sh                        # full run; writes BENCHMARKS.md (+ ~4 min once for the 10-min 1080p fixture)',
+    'bash scripts/bench.sh                        # full run; writes BENCHMARKS.md and bench/UI-SAVE.md (+ ~4 min once for the 10-min 1080p fixture)',
     'pnpm bench -- --profile=dev                  # short 720p version, writes bench/.fixtures/BENCHMARKS.dev.md',
     'pnpm bench -- --only=saves,capture           # sections: saves, capture, idle, browser, webhooks, sweep',
     '```',
