@@ -15,6 +15,7 @@
  * session first.
  */
 import { startReplayBuffer, stopReplayBuffer } from '../buffer/buffer-control.js';
+import type { VerifiedWebhook } from '../livekit/webhook-receiver.js';
 import type { ManagerContext, ResolveParticipantHook } from '../runtime/context.js';
 import type { ReplaySession, SessionStatus } from '../types.js';
 
@@ -26,17 +27,7 @@ export function isAutoStartEvent(event: string): boolean {
 }
 
 /** The parts of a verified room webhook auto-start reads. */
-export interface RoomTrackWebhook {
-  event: string;
-  roomName: string | null;
-  participantIdentity: string | null;
-  track: {
-    sid: string;
-    source: 'screen_share' | 'screen_share_audio' | 'other';
-    width: number;
-    height: number;
-  } | null;
-}
+export type RoomTrackWebhook = Pick<VerifiedWebhook, 'event' | 'roomName' | 'participantIdentity' | 'track'>;
 
 export type AutoStartAction = 'started' | 'restarted_with_audio' | 'stopped' | 'none';
 
