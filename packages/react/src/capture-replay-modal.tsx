@@ -49,7 +49,17 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
   const available = (seconds: number) =>
     (buffer.sizeEstimates.find((e) => e.seconds === seconds)?.available ?? true) &&
     buffer.bufferedSeconds + 0.5 >= seconds;
-  const firstAvailable = presets.find(available) ?? presets[0] ?? 60;
+  // While no preset fits (the first minute of a share), offer everything that is buffered, so a
+  // save is possible as soon as the server says one is.
+  const everything = Math.floor(buffer.bufferedSeconds);
+  const offerEverything = buffer.canCapture && everything >= 1 && !presets.some(available);
+  const lengths = offerEverything ? [...presets, everything] : presets;
+  const isEverything = (seconds: number) => offerEverything && seconds === everything;
+  const labelOf = (seconds: number) =>
+    isEverything(seconds) ? `All ${formatDuration(everything)} buffered` : `Last ${formatPreset(seconds)}`;
+  const saveLabelOf = (seconds: number) =>
+    isEverything(seconds) ? `Save all ${formatDuration(everything)}` : `Save last ${formatPreset(seconds)}`;
+  const firstAvailable = lengths.find(available) ?? presets[0] ?? 60;
   const [preset, setPreset] = useState(firstAvailable);
   const [trim, setTrim] = useState(false);
   const [trimming, setTrimming] = useState(false);
@@ -113,7 +123,7 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
           </p>
           <fieldset className="lkr-presets" disabled={saving}>
             <legend>Length</legend>
-            {presets.map((seconds) => {
+            {lengths.map((seconds) => {
               const estimate = buffer.sizeEstimates.find((e) => e.seconds === seconds);
               const enabled = available(seconds);
               const reasonId = `${ids.presets}-${seconds}-reason`;
@@ -129,7 +139,7 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
                     aria-describedby={reasonId}
                     onChange={() => setPreset(seconds)}
                   />
-                  <span className="lkr-preset__length">Last {formatPreset(seconds)}</span>
+                  <span className="lkr-preset__length">{labelOf(seconds)}</span>
                   <span className="lkr-preset__detail" id={reasonId}>
                     {enabled
                       ? estimate
@@ -176,9 +186,9 @@ export function CaptureReplayModal(props: CaptureReplayModalProps) {
             <button
               type="submit"
               className="lkr-button lkr-button--primary"
-              disabled={saving || !buffer.canCapture || !available(preset)}
+              disabled={saving || !buffer.canCapture || (!trim && !available(preset))}
             >
-              {saving ? 'Saving…' : trim ? 'Trim…' : `Save last ${formatPreset(preset)}`}
+              {saving ? 'Saving…' : trim ? 'Trim…' : saveLabelOf(preset)}
             </button>
           </div>
         </form>

@@ -159,6 +159,32 @@ describe('CaptureReplayModal', () => {
   });
 });
 
+describe('CaptureReplayModal in the first minute of a share', () => {
+  it('offers everything buffered while no preset fits, and trimming stays possible', async () => {
+    const { api, wrapper } = setup();
+    const buffer = { bufferedSeconds: 42.6, canCapture: true, sizeEstimates: [] };
+    render(<CaptureReplayModal open onClose={() => {}} buffer={buffer} />, { wrapper });
+    expect(screen.getByRole('radio', { name: /Last 1 min/ })).toHaveProperty('disabled', true);
+    const all = screen.getByRole('radio', { name: /All 0:42 buffered/ });
+    expect(all).toHaveProperty('disabled', false);
+    expect(all).toHaveProperty('checked', true);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Trim before saving' }));
+    expect(screen.getByRole('button', { name: 'Trim…' })).toHaveProperty('disabled', false);
+    fireEvent.click(screen.getByRole('checkbox', { name: 'Trim before saving' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Save all 0:42' }));
+    await screen.findByRole('status');
+    expect(api.callsTo('POST capture')[0]?.body).toEqual({ durationSeconds: 42 });
+  });
+
+  it('offers nothing while the buffer is warming up', () => {
+    const { wrapper } = setup();
+    const buffer = { bufferedSeconds: 0, canCapture: false, sizeEstimates: [] };
+    render(<CaptureReplayModal open onClose={() => {}} buffer={buffer} />, { wrapper });
+    expect(screen.queryByRole('radio', { name: /^All/ })).toBeNull();
+    expect(screen.getByRole('button', { name: 'Save last 1 min' })).toHaveProperty('disabled', true);
+  });
+});
+
 describe('CaptureReplayModal → trim', () => {
   it('"Trim before saving" opens the trim preview for the chosen length (and shows why it cannot load)', async () => {
     const { wrapper } = setup();
