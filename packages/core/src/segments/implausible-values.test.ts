@@ -1,36 +1,21 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
+import { useTempSessionDir } from './__fixtures__/session-dir.js';
 import type { SegmentAnomaly } from './plausibility.js';
 import { retentionVictims } from './retention.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
 import type { SegmentProber } from './segment-probe.js';
 import { selectSegments } from './select.js';
-import type { SegmentDirectoryLayout } from './types.js';
 
 // Item 4 of the hardening issue: implausible playlist values are not believed.
 
 const NOW = Date.now();
 const T0 = NOW - 60_000;
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'lkr-implausible-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const layout = (): SegmentDirectoryLayout => ({
-  dir,
-  filenamePrefix: 'replay',
-  playlistName: 'replay.m3u8',
-  livePlaylistName: 'replay-live.m3u8',
-  naming: 'INDEX',
-  segmentDurationSeconds: 2,
-});
+const session = useTempSessionDir('lkr-implausible-');
+const layout = session.layout;
 
 /** 2 s segments back to back from T0; the file's first PTS follows its real start. */
 const truth = (count: number): PlaylistItem[] =>
@@ -52,8 +37,8 @@ const prober: SegmentProber = async (p) => {
 };
 
 async function write(listed: PlaylistItem[], files = listed) {
-  for (const item of files) await writeFile(path.join(dir, item.name), Buffer.alloc(188 * 40, 0x47));
-  await writeFile(path.join(dir, 'replay.m3u8'), formatLiveKitPlaylist(listed));
+  for (const item of files) await writeFile(path.join(session.dir, item.name), Buffer.alloc(188 * 40, 0x47));
+  await writeFile(path.join(session.dir, 'replay.m3u8'), formatLiveKitPlaylist(listed));
 }
 
 async function read() {
@@ -91,8 +76,8 @@ describe('implausible playlist values', () => {
       new Date(real[3]!.startMs).toISOString(),
       new Date(future).toISOString(),
     );
-    for (const item of real) await writeFile(path.join(dir, item.name), Buffer.alloc(188 * 40, 0x47));
-    await writeFile(path.join(dir, 'replay.m3u8'), text);
+    for (const item of real) await writeFile(path.join(session.dir, item.name), Buffer.alloc(188 * 40, 0x47));
+    await writeFile(path.join(session.dir, 'replay.m3u8'), text);
     const { snap, anomalies } = await read();
     expect(anomalies.find((a) => a.name === real[3]!.name)?.kind).toBe('future_time');
     expect(snap.endMs).not.toBeNull();
@@ -113,8 +98,8 @@ describe('implausible playlist values', () => {
       new Date(real[4]!.startMs).toISOString(),
       new Date(real[0]!.startMs + 500).toISOString(),
     );
-    for (const item of real) await writeFile(path.join(dir, item.name), Buffer.alloc(188 * 40, 0x47));
-    await writeFile(path.join(dir, 'replay.m3u8'), text);
+    for (const item of real) await writeFile(path.join(session.dir, item.name), Buffer.alloc(188 * 40, 0x47));
+    await writeFile(path.join(session.dir, 'replay.m3u8'), text);
     const { snap, anomalies } = await read();
     expect(anomalies.map((a) => [a.kind, a.name])).toEqual([['out_of_order', real[4]!.name]]);
     // Re-timed from the file (it follows segment 3): the timeline stays ordered.
@@ -124,7 +109,7 @@ describe('implausible playlist values', () => {
     const selected = selectSegments(snap, { startMs: T0, endMs: T0 + 12_000 });
     expect(selected.ok).toBe(true);
     // The playlist file itself was only read.
-    expect(await readFile(path.join(dir, 'replay.m3u8'), 'utf8')).toBe(text);
+    expect(await readFile(path.join(session.dir, 'replay.m3u8'), 'utf8')).toBe(text);
   });
 
   it('reports each anomaly once per process, not on every read', async () => {

@@ -1,33 +1,18 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
+import { useTempSessionDir } from './__fixtures__/session-dir.js';
 import { endClampReason, liveEdgeDeadline, waitForLiveEdge } from './live-edge.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
 import type { SegmentProber } from './segment-probe.js';
 import { selectSegments } from './select.js';
-import type { SegmentDirectoryLayout } from './types.js';
 
 // Item 10 of the hardening issue: the live edge.
 
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'lkr-edge-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const layout = (): SegmentDirectoryLayout => ({
-  dir,
-  filenamePrefix: 'replay',
-  playlistName: 'replay.m3u8',
-  livePlaylistName: 'replay-live.m3u8',
-  naming: 'INDEX',
-  segmentDurationSeconds: 2,
-});
+const session = useTempSessionDir('lkr-edge-');
+const layout = session.layout;
 const prober: SegmentProber = async (p) => ({
   durationSeconds: 2,
   firstVideoPtsSeconds: 10 + Number(/_(\d+)\.ts$/.exec(p)?.[1]) * 2,
@@ -42,8 +27,8 @@ const items = (t0: number, count: number): PlaylistItem[] =>
     durationSeconds: 2,
   }));
 async function record(list: PlaylistItem[], files = list) {
-  for (const item of files) await writeFile(path.join(dir, item.name), Buffer.alloc(188 * 40, 0x47));
-  await writeFile(path.join(dir, 'replay.m3u8'), formatLiveKitPlaylist(list));
+  for (const item of files) await writeFile(path.join(session.dir, item.name), Buffer.alloc(188 * 40, 0x47));
+  await writeFile(path.join(session.dir, 'replay.m3u8'), formatLiveKitPlaylist(list));
 }
 
 describe('liveEdgeDeadline', () => {
@@ -78,7 +63,9 @@ describe('waitForLiveEdge', () => {
       onWaiting: (info) => {
         waiting.push(info.missingSeconds);
         // The egress finishes segment 3 and lists it (as LiveKit does).
-        void record(all, all).then(() => writeFile(path.join(dir, formatIndexSegmentName('replay', 4)), 'x'));
+        void record(all, all).then(() =>
+          writeFile(path.join(session.dir, formatIndexSegmentName('replay', 4)), 'x'),
+        );
       },
     });
     expect(waiting).toEqual([1]);
@@ -117,7 +104,7 @@ describe('an ended egress with a lagging playlist', () => {
     const t0 = Date.now() - 60_000;
     const all = items(t0, 5);
     await record(all.slice(0, 3), all); // the playlist lags two segments behind the files
-    const newest = path.join(dir, all[4]!.name);
+    const newest = path.join(session.dir, all[4]!.name);
     const live = await readSegmentIndex(layout(), { prober });
     expect(live.segments.map((s) => s.name)).toEqual(all.slice(0, 4).map((i) => i.name));
     expect(live.pending).toEqual([all[4]!.name]);

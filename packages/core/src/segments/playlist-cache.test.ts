@@ -1,35 +1,20 @@
-import { appendFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { formatLiveKitPlaylist, type PlaylistItem } from './__fixtures__/livekit-playlist.js';
+import { useTempSessionDir } from './__fixtures__/session-dir.js';
 import { playlistReadStats } from './playlist-cache.js';
 import { readSegmentIndex } from './segment-index.js';
 import { formatIndexSegmentName } from './segment-names.js';
 import type { SegmentProber } from './segment-probe.js';
-import type { SegmentDirectoryLayout } from './types.js';
 
 // Item 9 of the hardening issue: a call costs what changed, not how long the playlist grew.
 
 const ENTRIES = 100_000;
 const ON_DISK = 300;
 const T0 = Date.now() - (ENTRIES + 10) * 2000;
-let dir: string;
-beforeEach(async () => {
-  dir = await mkdtemp(path.join(tmpdir(), 'lkr-cache-'));
-});
-afterEach(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-const layout = (): SegmentDirectoryLayout => ({
-  dir,
-  filenamePrefix: 'replay',
-  playlistName: 'replay.m3u8',
-  livePlaylistName: 'replay-live.m3u8',
-  naming: 'INDEX',
-  segmentDurationSeconds: 2,
-});
+const session = useTempSessionDir('lkr-cache-');
+const layout = session.layout;
 const noProbe: SegmentProber = async () => {
   throw new Error('every segment is listed: no probe expected');
 };
@@ -40,13 +25,14 @@ const item = (i: number): PlaylistItem => ({
 });
 const entryText = (i: number) =>
   `#EXT-X-PROGRAM-DATE-TIME:${new Date(item(i).startMs).toISOString()}\n#EXTINF:2.000,\n${item(i).name}\n`;
-const segmentFile = (i: number) => writeFile(path.join(dir, item(i).name), Buffer.alloc(188 * 40, 0x47));
+const segmentFile = (i: number) =>
+  writeFile(path.join(session.dir, item(i).name), Buffer.alloc(188 * 40, 0x47));
 const counters = () => ({ ...playlistReadStats });
 
 describe('cached, incremental playlist reads', () => {
   it('reads a 100 000-entry playlist once, then only the bytes appended to it', async () => {
     const items = Array.from({ length: ENTRIES }, (_, i) => item(i));
-    const playlist = path.join(dir, 'replay.m3u8');
+    const playlist = path.join(session.dir, 'replay.m3u8');
     await writeFile(playlist, formatLiveKitPlaylist(items));
     // Retention keeps the last ON_DISK segments (+1 unlisted file in progress).
     for (let i = ENTRIES - ON_DISK; i <= ENTRIES; i++) await segmentFile(i);
@@ -79,7 +65,7 @@ describe('cached, incremental playlist reads', () => {
   }, 60_000);
 
   it('detects a rewrite (shrunk, or same length with other bytes) and parses it again', async () => {
-    const playlist = path.join(dir, 'replay.m3u8');
+    const playlist = path.join(session.dir, 'replay.m3u8');
     for (let i = 0; i < 6; i++) await segmentFile(i);
     await writeFile(playlist, formatLiveKitPlaylist([0, 1, 2, 3, 4].map(item)));
     expect((await readSegmentIndex(layout(), { prober: noProbe })).segments).toHaveLength(5);
@@ -110,7 +96,7 @@ describe('cached, incremental playlist reads', () => {
   });
 
   it('waits for the newline of an entry still being written', async () => {
-    const playlist = path.join(dir, 'replay.m3u8');
+    const playlist = path.join(session.dir, 'replay.m3u8');
     for (let i = 0; i < 4; i++) await segmentFile(i);
     await writeFile(playlist, formatLiveKitPlaylist([0, 1].map(item)));
     await readSegmentIndex(layout(), { prober: noProbe });
