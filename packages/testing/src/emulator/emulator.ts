@@ -1,27 +1,35 @@
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { join } from 'node:path';
 import {
   EgressInfo,
   EgressSourceType,
   EgressStatus,
   ListEgressRequest,
   ListEgressResponse,
-  type SegmentedFileOutput,
-  SegmentsInfo,
   StopEgressRequest,
-  TrackCompositeEgressRequest,
 } from '@livekit/protocol';
-import { EgressProcess, type SegmentLayout, type SegmentRecord } from './egress-process.js';
-import { type ResolvedEncoding, resolveEncoding } from './encoding.js';
+import { EgressLifecycle } from './egress-lifecycle.js';
+import { EgressProcess, type SegmentRecord } from './egress-process.js';
+import {
+  ACTIVE_STATUSES,
+  type EgressRecord,
+  type EmulatedEgress,
+  segmentsInfo,
+  snapshot,
+  waitForSegmentCount,
+} from './egress-record.js';
+import { resolveEncoding } from './encoding.js';
 import { EmulatorFaults } from './faults.js';
-import { resolveSegmentLayout } from './layout.js';
 import { EmulatedRooms } from './room-events.js';
 import { type HeldUpload, S3SegmentUploader } from './s3-uploader.js';
 import { startTwirpServer, type TwirpServer } from './server.js';
+import { parseStartRequest, planOutput } from './start-request.js';
 import { TwirpError } from './twirp-error.js';
 import { livekitId, nsFromMs } from './util.js';
-import { type EgressWebhookName, type WebhookLogEntry, WebhookSender } from './webhooks.js';
+import { type WebhookLogEntry, WebhookSender } from './webhooks.js';
+
+export type { EmulatedEgress } from './egress-record.js';
 
 export interface EgressEmulatorOptions {
   /** API key/secret the Twirp API accepts and webhooks are signed with. */
@@ -56,57 +64,6 @@ export interface EgressEmulatorOptions {
   onLog?: (message: string) => void;
 }
 
-/** A snapshot of one emulated egress. */
-export interface EmulatedEgress {
-  egressId: string;
-  roomName: string;
-  status: EgressStatus;
-  /** The EgressInfo the API would return now (a copy). */
-  info: EgressInfo;
-  /** Wall-clock ms of the first frame; frame N shows originMs + N·1000/fps. */
-  originMs: number;
-  historySeconds: number;
-  /** Directory holding segments and playlists. */
-  outputDir: string;
-  playlistPath: string;
-  livePlaylistPath: string | undefined;
-  /** Segment file name prefix (inside outputDir). */
-  filenamePrefix: string;
-  segmentSeconds: number;
-  encoding: ResolvedEncoding;
-  /** Finished segments, in order. */
-  segments: SegmentRecord[];
-  /** ffmpeg's pid while it runs. */
-  pid: number | undefined;
-  stalled: boolean;
-  /** For an S3 output: where it uploads, and how many segments are uploaded and listed in the live playlist. */
-  s3?: { bucket: string; playlistKey: string; livePlaylistKey: string | undefined; uploadedSegments: number };
-}
-
-interface EgressRecord {
-  info: EgressInfo;
-  layout: SegmentLayout;
-  encoding: ResolvedEncoding;
-  originMs: number;
-  historySeconds: number;
-  process: EgressProcess;
-  /** Uploads to S3 when the request's output has an `s3` config. */
-  uploader?: S3SegmentUploader;
-  s3Keys?: { playlistKey: string; livePlaylistKey: string | undefined };
-  /** Playlist/segment paths as LiveKit reports them (relative to the root when inside it). */
-  reportedPlaylist: string;
-  reportedLivePlaylist: string;
-  waiters: Set<() => void>;
-  done: Promise<void>;
-  settle: () => void;
-}
-
-const ACTIVE_STATUSES = new Set([
-  EgressStatus.EGRESS_STARTING,
-  EgressStatus.EGRESS_ACTIVE,
-  EgressStatus.EGRESS_ENDING,
-]);
-
 /**
  * A stand-in for LiveKit's egress service: the Twirp Egress API (`StartTrackCompositeEgress`,
  * `StopEgress`, `ListEgress`) over real HTTP, an ffmpeg-backed HLS writer that lays out segments
@@ -120,7 +77,7 @@ export class EgressEmulator {
   /** Participants publishing/unpublishing screen shares, with the matching signed room webhooks. */
   readonly rooms: EmulatedRooms;
   private server: TwirpServer | undefined;
-  private readonly records = new Map<string, EgressRecord>();
+  private readonly lifecycle: EgressLifecycle;
   private readonly roomIds = new Map<string, string>();
   private readonly webhooks: WebhookSender;
   private webhookUrl: string | undefined;
@@ -139,11 +96,11 @@ export class EgressEmulator {
     this.historyDefault = options.historySeconds ?? 0;
     this.ffmpegPath = options.ffmpegPath ?? process.env.FFMPEG_PATH ?? 'ffmpeg';
     this.faults = new EmulatorFaults({
-      fail: (id, error) => this.failEgress(id, error),
-      limitReached: (id) => this.limitReached(id),
-      forget: (id) => this.forgetEgress(id),
-      stall: (id) => this.requireRecord(id).process.stall(),
-      resume: (id) => this.requireRecord(id).process.resume(),
+      fail: (id, error) => this.lifecycle.fail(id, error),
+      limitReached: (id) => this.lifecycle.limitReached(id),
+      forget: (id) => this.lifecycle.forget(id),
+      stall: (id) => this.lifecycle.require(id).process.stall(),
+      resume: (id) => this.lifecycle.require(id).process.resume(),
     });
     this.rooms = new EmulatedRooms({
       apiKey: this.apiKey,
@@ -157,6 +114,15 @@ export class EgressEmulator {
       faults: this.faults,
       timeoutMs: options.webhookTimeoutMs,
     });
+    this.lifecycle = new EgressLifecycle({
+      webhooks: this.webhooks,
+      isClosed: () => this.closed,
+      onLog: options.onLog,
+    });
+  }
+
+  private get records(): Map<string, EgressRecord> {
+    return this.lifecycle.records;
   }
 
   /** @internal use `startEgressEmulator`. */
@@ -220,12 +186,12 @@ export class EgressEmulator {
   }
 
   egresses(): EmulatedEgress[] {
-    return [...this.records.values()].map((r) => this.snapshot(r));
+    return [...this.records.values()].map((r) => snapshot(r));
   }
 
   getEgress(egressId: string): EmulatedEgress | undefined {
     const r = this.records.get(egressId);
-    return r ? this.snapshot(r) : undefined;
+    return r ? snapshot(r) : undefined;
   }
 
   /** pids of every ffmpeg child still running. */
@@ -245,38 +211,7 @@ export class EgressEmulator {
     count: number,
     options: { timeoutMs?: number } = {},
   ): Promise<SegmentRecord[]> {
-    const r = this.requireRecord(egressId);
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    return new Promise((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const check = () => {
-        if (segmentCount(r) >= count) {
-          cleanup();
-          resolve([...(r.uploader ? r.uploader.uploaded : r.process.segments)]);
-        } else if (!ACTIVE_STATUSES.has(r.info.status)) {
-          cleanup();
-          reject(
-            new Error(
-              `egress ${egressId} ended (${EgressStatus[r.info.status]}) with ${segmentCount(r)} of ${count} segments`,
-            ),
-          );
-        }
-      };
-      const cleanup = () => {
-        if (timer) clearTimeout(timer);
-        r.waiters.delete(check);
-      };
-      timer = setTimeout(() => {
-        cleanup();
-        reject(
-          new Error(
-            `timed out after ${timeoutMs} ms waiting for ${count} segments of ${egressId} (have ${segmentCount(r)})`,
-          ),
-        );
-      }, timeoutMs);
-      r.waiters.add(check);
-      check();
-    });
+    return waitForSegmentCount(this.lifecycle.require(egressId), count, options.timeoutMs ?? 60_000);
   }
 
   /**
@@ -284,16 +219,16 @@ export class EgressEmulator {
    * uploaded, not completed) until `release()`, like a slow upload on a real egress.
    */
   holdSegmentUpload(egressId: string, index: number): HeldUpload {
-    const r = this.requireRecord(egressId);
+    const r = this.lifecycle.require(egressId);
     if (!r.uploader) throw new Error(`egress ${egressId} has no S3 output`);
     return r.uploader.hold(index);
   }
 
   /** Resolves once the egress has reached a final status (COMPLETE, FAILED, …). */
   async waitForEnd(egressId: string): Promise<EmulatedEgress> {
-    const r = this.requireRecord(egressId);
+    const r = this.lifecycle.require(egressId);
     await r.done;
-    return this.snapshot(r);
+    return snapshot(r);
   }
 
   /** Waits until every scheduled webhook delivery (delayed/held included) has been attempted. */
@@ -329,72 +264,24 @@ export class EgressEmulator {
   private async handleStart(body: unknown): Promise<unknown> {
     const refusal = this.faults.takeStartRefusal();
     if (refusal) throw new TwirpError('unavailable', refusal);
-    let req: TrackCompositeEgressRequest;
-    try {
-      req = TrackCompositeEgressRequest.fromJson(body as never, { ignoreUnknownFields: true });
-    } catch (err) {
-      throw new TwirpError('malformed', `could not parse request: ${(err as Error).message}`);
-    }
-    if (!req.roomName) throw new TwirpError('invalid_argument', 'room name is required');
-    if (!req.audioTrackId && !req.videoTrackId)
-      throw new TwirpError('invalid_argument', 'no tracks requested');
-    const segmentsOutput = req.output.case === 'segments' ? req.output.value : req.segmentOutputs[0];
-    if (!segmentsOutput || req.segmentOutputs.length > 1) {
-      throw new TwirpError(
-        'invalid_argument',
-        'the egress emulator supports exactly one segmented file output (segments / segmentOutputs)',
-      );
-    }
-    if (
-      req.fileOutputs.length ||
-      req.streamOutputs.length ||
-      req.imageOutputs.length ||
-      req.output.case === 'file' ||
-      req.output.case === 'stream'
-    ) {
-      throw new TwirpError('unimplemented', 'the egress emulator only writes segmented (HLS) output');
-    }
-    if (segmentsOutput.output.case === undefined && this.options.cloud) {
-      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
-    }
-    if (segmentsOutput.output.case !== undefined && segmentsOutput.output.case !== 's3') {
-      throw new TwirpError(
-        'unimplemented',
-        'the egress emulator uploads to S3 only (no GCP, Azure or AliOSS)',
-      );
-    }
-    const s3 = segmentsOutput.output.case === 's3' ? segmentsOutput.output.value : undefined;
-    if (s3 && !s3.bucket)
-      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
+    const start = parseStartRequest(body, this.options.cloud);
+    const { req, s3 } = start;
     if (this.closed) throw new TwirpError('unavailable', 'egress emulator is shutting down');
 
     const now = Date.now();
     const egressId = livekitId('EG_');
     const historySeconds = Math.max(0, this.historyByRoom.get(req.roomName) ?? this.historyDefault);
     const originMs = now - Math.round(historySeconds * 1000);
-    // An upload writes locally in a private directory first; its paths there are the object keys.
-    const uploadRoot = join(this.stagingRoot, `${egressId}-upload`);
-    const layout = s3
-      ? resolveSegmentLayout(objectKeyOutput(segmentsOutput), uploadRoot, req.roomName, now)
-      : resolveSegmentLayout(segmentsOutput, this.segmentsRoot, req.roomName, now);
-    const keyOf = (p: string) => relative(uploadRoot, p).split(sep).join('/');
-    if (
-      s3 &&
-      [layout.playlistPath, layout.livePlaylistPath ?? layout.dir, layout.dir].some((p) =>
-        relative(uploadRoot, p).startsWith('..'),
-      )
-    ) {
-      throw new TwirpError('invalid_argument', 'request has missing or invalid field: output');
-    }
+    const { layout, keyOf, report } = planOutput(start, {
+      egressId,
+      segmentsRoot: this.segmentsRoot,
+      stagingRoot: this.stagingRoot,
+      now,
+    });
     const encoding = resolveEncoding(req, {
       maxFrameRate: this.options.maxFrameRate,
       maxHeight: this.options.maxHeight,
     });
-    const report = (p: string) => {
-      if (s3) return keyOf(p);
-      const rel = relative(this.segmentsRoot, p);
-      return rel.startsWith('..') ? p : rel;
-    };
     let roomId = this.roomIds.get(req.roomName);
     if (!roomId) {
       roomId = livekitId('RM_');
@@ -434,9 +321,9 @@ export class EgressEmulator {
         playlistLag: () => this.faults.playlistLag(egressId),
         onSegment: (segment) => {
           if (record.uploader) record.uploader.add(segment);
-          else this.onSegment(record);
+          else this.lifecycle.onSegment(record);
         },
-        onCrash: (message) => void this.failEgress(egressId, message).catch(() => {}),
+        onCrash: (message) => void this.lifecycle.fail(egressId, message).catch(() => {}),
       }),
     };
     if (s3) {
@@ -453,12 +340,12 @@ export class EgressEmulator {
         segmentSeconds: layout.segmentSeconds,
         startedAtMs: originMs,
         playlistLag: () => this.faults.playlistLag(egressId),
-        onUploaded: () => this.onSegment(record),
-        onError: (message) => void this.failEgress(egressId, message).catch(() => {}),
+        onUploaded: () => this.lifecycle.onSegment(record),
+        onError: (message) => void this.lifecycle.fail(egressId, message).catch(() => {}),
       });
     }
-    if (req.output.case === 'segments') info.result = { case: 'segments', value: this.segmentsInfo(record) };
-    info.segmentResults = [this.segmentsInfo(record)];
+    if (req.output.case === 'segments') info.result = { case: 'segments', value: segmentsInfo(record) };
+    info.segmentResults = [segmentsInfo(record)];
     this.records.set(egressId, record);
     try {
       await record.process.start();
@@ -468,12 +355,12 @@ export class EgressEmulator {
       throw new TwirpError('internal', `could not start the egress: ${(err as Error).message}`);
     }
     const response = info.clone();
-    this.log(
+    this.lifecycle.log(
       `${egressId} started for room "${req.roomName}": ${encoding.width}x${encoding.height}@${encoding.fps} ` +
         `${layout.segmentSeconds}s segments in ${layout.dir}` +
         (historySeconds > 0 ? ` (with ${historySeconds}s of history)` : ''),
     );
-    this.emit('egress_started', record);
+    this.lifecycle.emit('egress_started', record);
     return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
   }
 
@@ -484,33 +371,8 @@ export class EgressEmulator {
     if (r.info.status !== EgressStatus.EGRESS_STARTING && r.info.status !== EgressStatus.EGRESS_ACTIVE) {
       throw new TwirpError('failed_precondition', 'egress not active');
     }
-    const response = this.endGracefully(r, EgressStatus.EGRESS_COMPLETE);
+    const response = this.lifecycle.endGracefully(r, EgressStatus.EGRESS_COMPLETE);
     return response.toJson({ useProtoFieldName: true, emitDefaultValues: true });
-  }
-
-  /**
-   * ENDING now (answered to StopEgress, `egress_updated`), then ffmpeg finishes the segment in
-   * progress, playlists get ENDLIST, and the egress ends with `status` (`egress_ended`).
-   */
-  private endGracefully(r: EgressRecord, status: EgressStatus, error?: string): EgressInfo {
-    this.setStatus(r, EgressStatus.EGRESS_ENDING);
-    this.log(`${r.info.egressId} stopping`);
-    const snapshot = r.info.clone();
-    this.emit('egress_updated', r);
-    void (async () => {
-      try {
-        await r.process.stop();
-        await r.uploader?.finish(r.info);
-        this.finishRecord(r, status, error);
-      } catch (err) {
-        this.finishRecord(
-          r,
-          EgressStatus.EGRESS_FAILED,
-          `could not finish the egress: ${(err as Error).message}`,
-        );
-      }
-    })();
-    return snapshot;
   }
 
   private async handleList(body: unknown): Promise<unknown> {
@@ -525,147 +387,6 @@ export class EgressEmulator {
     }
     return new ListEgressResponse({ items }).toJson({ useProtoFieldName: true, emitDefaultValues: true });
   }
-
-  // ---- lifecycle ----
-
-  private onSegment(r: EgressRecord): void {
-    this.refreshResults(r);
-    if (r.info.status === EgressStatus.EGRESS_STARTING) {
-      r.info.startedAt = nsFromMs(r.originMs);
-      this.setStatus(r, EgressStatus.EGRESS_ACTIVE);
-      this.log(`${r.info.egressId} active (first segment written)`);
-      this.emit('egress_updated', r);
-    }
-    for (const w of [...r.waiters]) w();
-  }
-
-  private async limitReached(egressId: string): Promise<void> {
-    const r = this.requireRecord(egressId);
-    if (r.info.status !== EgressStatus.EGRESS_STARTING && r.info.status !== EgressStatus.EGRESS_ACTIVE)
-      return;
-    this.endGracefully(r, EgressStatus.EGRESS_LIMIT_REACHED, 'egress duration limit reached');
-    await r.done;
-  }
-
-  /** LiveKit lost the egress (host died, state gone): ffmpeg killed, no webhook, unknown to the API. */
-  private async forgetEgress(egressId: string): Promise<void> {
-    const r = this.requireRecord(egressId);
-    this.records.delete(egressId);
-    this.log(`${egressId} forgotten (simulated egress host loss)`);
-    await r.process.dispose();
-    r.uploader?.dispose();
-    if (ACTIVE_STATUSES.has(r.info.status)) r.info.status = EgressStatus.EGRESS_ABORTED;
-    r.settle();
-    for (const w of [...r.waiters]) w();
-  }
-
-  private async failEgress(egressId: string, error: string): Promise<void> {
-    const r = this.requireRecord(egressId);
-    if (!ACTIVE_STATUSES.has(r.info.status)) return;
-    r.info.error = error;
-    this.setStatus(r, EgressStatus.EGRESS_FAILED);
-    try {
-      await r.process.fail();
-      await r.uploader?.finish(r.info).catch(() => {});
-    } finally {
-      this.finishRecord(r, EgressStatus.EGRESS_FAILED, error);
-    }
-  }
-
-  private finishRecord(r: EgressRecord, status: EgressStatus, error?: string): void {
-    if (r.info.endedAt !== 0n) return;
-    const now = Date.now();
-    if (error) r.info.error = error;
-    this.refreshResults(r);
-    r.info.endedAt = nsFromMs(now);
-    this.setStatus(r, status);
-    this.log(
-      `${r.info.egressId} ended: ${EgressStatus[status]}, ${r.process.segments.length} segments` +
-        (error ? ` (${error})` : ''),
-    );
-    if (!this.closed) this.emit('egress_ended', r);
-    r.settle();
-    for (const w of [...r.waiters]) w();
-  }
-
-  private setStatus(r: EgressRecord, status: EgressStatus): void {
-    r.info.status = status;
-    r.info.updatedAt = nsFromMs(Date.now());
-  }
-
-  private segmentsInfo(r: EgressRecord): SegmentsInfo {
-    const segs = r.process?.segments ?? [];
-    const first = segs[0];
-    const last = segs[segs.length - 1];
-    return new SegmentsInfo({
-      playlistName: r.reportedPlaylist,
-      livePlaylistName: r.reportedLivePlaylist,
-      playlistLocation: r.layout.playlistPath,
-      livePlaylistLocation: r.layout.livePlaylistPath ?? '',
-      duration: BigInt(Math.round(segs.reduce((s, x) => s + x.durationS, 0) * 1e9)),
-      size: BigInt(segs.reduce((s, x) => s + x.size, 0)),
-      segmentCount: BigInt(segs.length),
-      startedAt: first ? nsFromMs(first.pdtMs) : 0n,
-      endedAt: last ? nsFromMs(last.pdtMs + last.durationS * 1000) : 0n,
-    });
-  }
-
-  private refreshResults(r: EgressRecord): void {
-    const info = this.segmentsInfo(r);
-    r.info.segmentResults = [info];
-    if (r.info.result.case === 'segments') r.info.result = { case: 'segments', value: info.clone() };
-  }
-
-  private emit(event: EgressWebhookName, r: EgressRecord): void {
-    this.webhooks.emit(event, r.info);
-  }
-
-  private log(message: string): void {
-    this.options.onLog?.(message);
-  }
-
-  private requireRecord(egressId: string): EgressRecord {
-    const r = this.records.get(egressId);
-    if (!r) throw new Error(`unknown egress ${egressId}`);
-    return r;
-  }
-
-  private snapshot(r: EgressRecord): EmulatedEgress {
-    return {
-      egressId: r.info.egressId,
-      roomName: r.info.roomName,
-      status: r.info.status,
-      info: r.info.clone(),
-      originMs: r.originMs,
-      historySeconds: r.historySeconds,
-      outputDir: r.layout.dir,
-      playlistPath: r.layout.playlistPath,
-      livePlaylistPath: r.layout.livePlaylistPath,
-      filenamePrefix: r.layout.prefix,
-      segmentSeconds: r.layout.segmentSeconds,
-      encoding: r.encoding,
-      segments: [...r.process.segments],
-      pid: r.process.isRunning ? r.process.pid : undefined,
-      stalled: r.process.isStalled,
-      s3:
-        r.uploader && r.s3Keys
-          ? { bucket: r.uploader.bucket, ...r.s3Keys, uploadedSegments: r.uploader.published }
-          : undefined,
-    };
-  }
-}
-
-function segmentCount(r: EgressRecord): number {
-  return r.uploader ? r.uploader.published : r.process.segments.length;
-}
-
-/** An upload's names are object keys, relative to the bucket: a leading slash is dropped. */
-function objectKeyOutput(output: SegmentedFileOutput): SegmentedFileOutput {
-  const copy = output.clone();
-  copy.filenamePrefix = copy.filenamePrefix.replace(/^\/+/, '');
-  copy.playlistName = copy.playlistName.replace(/^\/+/, '');
-  copy.livePlaylistName = copy.livePlaylistName.replace(/^\/+/, '');
-  return copy;
 }
 
 /** Starts an egress emulator listening on 127.0.0.1. Always `close()` it. */
