@@ -58,6 +58,11 @@ export interface ReplayBufferModuleOptions {
   ) => string | null | undefined | Promise<string | null | undefined>;
   /** Start the maintenance jobs (`manager.startScheduler()`) when the app boots. Default true. */
   startScheduler?: boolean;
+  /**
+   * When the clip storage can presign URLs (object storage), `GET clips/:id/file` and `/poster`
+   * answer 302 to a short-lived URL instead of proxying the bytes. Default true.
+   */
+  redirectDownloads?: boolean;
 }
 
 export type ResolvedHttpOptions = Required<Pick<ReplayBufferHttpOptions, 'routePrefix'>> & {

@@ -9,6 +9,9 @@ import { loadReadableClip } from './access.js';
 import { toFileRecord } from './file-record.js';
 
 const viewSchema = z.object({ clipId: libraryIdSchema, viewerId: externalIdSchema });
+const urlSchema = viewSchema.extend({ kind: z.enum(['file', 'poster']) });
+/** How long a presigned download URL works: long enough to start a download, short if leaked. */
+const PRESIGNED_URL_SECONDS = 300;
 
 export interface ClipFileStream {
   stream: Readable;
@@ -130,4 +133,38 @@ export async function openClipPoster(
     });
   }
   return { stream: await ctx.storage.openRead(clip.posterKey), sizeBytes, mimeType: 'image/jpeg' };
+}
+
+/**
+ * A presigned URL for a clip's file or poster (same access rules as openClipFile), so a route
+ * can redirect to object storage instead of proxying bytes. Null when the storage cannot presign;
+ * CLIP_NOT_FOUND for a poster the clip does not have.
+ */
+export async function getClipFileUrl(
+  ctx: ManagerContext,
+  raw: { clipId: string; viewerId: string; kind: 'file' | 'poster' },
+): Promise<{ url: string; expiresAt: Date } | null> {
+  const input = parseInput(urlSchema, raw, 'clip URL request');
+  const clip = await loadReadableClip(ctx, input.clipId, input.viewerId);
+  const storage = ctx.storage;
+  if (!storage.presignGet) return null;
+  const expiresAt = new Date(Date.now() + PRESIGNED_URL_SECONDS * 1000);
+  if (input.kind === 'file') {
+    const url = await storage.presignGet(clip.storageKey, {
+      expiresInSeconds: PRESIGNED_URL_SECONDS,
+      fileName: toFileRecord(clip).filename,
+      contentType: clip.mimeType,
+    });
+    return { url, expiresAt };
+  }
+  if (!clip.posterKey) {
+    throw new ReplayBufferError(ReplayErrorCode.CLIP_NOT_FOUND, `Clip ${clip.id} has no poster`, {
+      details: { clipId: clip.id },
+    });
+  }
+  const url = await storage.presignGet(clip.posterKey, {
+    expiresInSeconds: PRESIGNED_URL_SECONDS,
+    contentType: 'image/jpeg',
+  });
+  return { url, expiresAt };
 }

@@ -33,6 +33,7 @@ import {
 import { cleanupOldSegments, type SegmentCleanupResult } from '../jobs/segment-cleanup.js';
 import {
   type ClipFileStream,
+  getClipFileUrl,
   openClipFile,
   openClipPoster,
   type PosterStream,
@@ -233,6 +234,18 @@ export class ReplayBufferManager {
   /** Streams a clip's poster JPEG (same access rules as the clip). */
   openClipPoster(input: { clipId: string; viewerId: string }): Promise<PosterStream> {
     return openClipPoster(this.ctx, input);
+  }
+
+  /**
+   * A short-lived presigned URL for a clip's file or poster (same access rules as
+   * openClipFile); null when the storage cannot presign (read through openClipFile instead).
+   */
+  getClipFileUrl(input: {
+    clipId: string;
+    viewerId: string;
+    kind: 'file' | 'poster';
+  }): Promise<{ url: string; expiresAt: Date } | null> {
+    return getClipFileUrl(this.ctx, input);
   }
 
   async getQuota(input: { userId: string }): Promise<QuotaDto> {

@@ -23,7 +23,8 @@ import {
   Res,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { REPLAY_BUFFER_MANAGER } from '../tokens.js';
+import type { ReplayBufferModuleOptions } from '../options.js';
+import { REPLAY_BUFFER_MANAGER, REPLAY_MODULE_OPTIONS } from '../tokens.js';
 import { ReplayRequestUsers } from './request-user.js';
 import { type SchemaOutput, SchemaPipe } from './schema.pipe.js';
 import { contentDisposition, sendStream } from './send-stream.js';
@@ -37,6 +38,7 @@ export class ClipsController {
   constructor(
     @Inject(REPLAY_BUFFER_MANAGER) private readonly manager: ReplayBufferManager,
     @Inject(ReplayRequestUsers) private readonly users: ReplayRequestUsers,
+    @Inject(REPLAY_MODULE_OPTIONS) private readonly options: ReplayBufferModuleOptions,
   ) {}
 
   @Get(replayRoutes.clips.path)
@@ -72,6 +74,7 @@ export class ClipsController {
     @Param('clipId', clipIdPipe) clipId: string,
   ): Promise<void> {
     const viewerId = await this.users.userId(req);
+    if (await this.redirected(res, clipId, viewerId, 'file')) return;
     const range = typeof req.headers.range === 'string' ? req.headers.range : undefined;
     const file = await this.manager.openClipFile({ clipId, viewerId, ...(range ? { range } : {}) });
     const headers: Record<string, string | number> = {
@@ -93,12 +96,29 @@ export class ClipsController {
     @Res() res: Response,
     @Param('clipId', clipIdPipe) clipId: string,
   ): Promise<void> {
-    const poster = await this.manager.openClipPoster({ clipId, viewerId: await this.users.userId(req) });
+    const viewerId = await this.users.userId(req);
+    if (await this.redirected(res, clipId, viewerId, 'poster')) return;
+    const poster = await this.manager.openClipPoster({ clipId, viewerId });
     await sendStream(req, res, poster.stream, 200, {
       'Content-Type': poster.mimeType,
       'Content-Length': poster.sizeBytes,
       'Cache-Control': 'private, max-age=3600',
     });
+  }
+
+  /** 302 to a presigned storage URL when enabled and the storage can presign; false otherwise. */
+  private async redirected(
+    res: Response,
+    clipId: string,
+    viewerId: string,
+    kind: 'file' | 'poster',
+  ): Promise<boolean> {
+    if (this.options.redirectDownloads === false) return false;
+    const presigned = await this.manager.getClipFileUrl({ clipId, viewerId, kind });
+    if (!presigned) return false;
+    // The URL expires soon and is the viewer's own: never cache the redirect.
+    res.set('Cache-Control', 'no-store').redirect(302, presigned.url);
+    return true;
   }
 
   @Patch(replayRoutes.updateClip.path)
