@@ -17,6 +17,7 @@ const BUCKET = 'replay-clips';
 describe('clips in S3 behind the Nest routes', () => {
   const owner = uniqueUser('s3-owner');
   const other = uniqueUser('s3-other');
+  const blocked = uniqueUser('s3-blocked');
   const tempDir = path.join(tmpdir(), `lkr-nest-s3-clips-${process.pid}`);
   let s3: S3TestServer;
   let storage: S3ClipStorage;
@@ -36,7 +37,11 @@ describe('clips in S3 behind the Nest routes', () => {
     storage = new S3ClipStorage({ client, bucket: BUCKET, keyPrefix: 'replay', tempDir });
     env = await startReplayEnv({
       historySeconds: 30,
-      manager: { storage, coordination: { rateLimiter: false } },
+      manager: {
+        storage,
+        coordination: { rateLimiter: false },
+        hooks: { authorize: (context) => !(context.userId === blocked && context.action === 'view_clip') },
+      },
     });
   }, 180_000);
   afterAll(async () => {
@@ -112,6 +117,27 @@ describe('clips in S3 behind the Nest routes', () => {
     }
   });
 
+  it('a public clip redirects viewers the authorize hook allows, and no one else', async () => {
+    const patched = await env.app.request(`${API}/clips/${clip.id}`, {
+      method: 'PATCH',
+      user: owner,
+      json: { visibility: 'public' },
+    });
+    expect(patched.status).toBe(200);
+    const allowed = await env.app.request(`${API}/clips/${clip.id}/file`, {
+      user: other,
+      redirect: 'manual',
+    });
+    expect(allowed.status).toBe(302);
+    expect((await fetch(allowed.headers.get('location')!, { method: 'HEAD' })).status).toBe(200);
+    const refused = await env.app.request(`${API}/clips/${clip.id}/file`, {
+      user: blocked,
+      redirect: 'manual',
+    });
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('location')).toBeNull();
+  });
+
   it('delete removes the object from the bucket', async () => {
     const key = `clips/${clip.id}.mp4`;
     expect(await storage.size(key)).toBe(clip.sizeBytes);
@@ -119,4 +145,71 @@ describe('clips in S3 behind the Nest routes', () => {
     expect(res.status).toBe(200);
     expect(await storage.size(key)).toBeNull();
   });
+});
+
+// `redirectDownloads: false`: the same S3 storage, read through the app (bytes proxied).
+describe('clips in S3 with redirectDownloads: false', () => {
+  const owner = uniqueUser('s3-proxy');
+  const tempDir = path.join(tmpdir(), `lkr-nest-s3-proxy-${process.pid}`);
+  let s3: S3TestServer;
+  let env: ReplayEnv;
+
+  beforeAll(async () => {
+    s3 = await startS3TestServer({ buckets: [BUCKET] });
+    const client = createS3Client({
+      bucket: BUCKET,
+      region: s3.region,
+      endpoint: s3.endpoint,
+      accessKeyId: s3.accessKeyId,
+      secretAccessKey: s3.secretAccessKey,
+      forcePathStyle: true,
+    });
+    env = await startReplayEnv({
+      historySeconds: 30,
+      manager: {
+        storage: new S3ClipStorage({ client, bucket: BUCKET, tempDir }),
+        coordination: { rateLimiter: false },
+      },
+      module: { redirectDownloads: false },
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await env?.close();
+    await s3?.close();
+    await rm(tempDir, { recursive: true, force: true });
+  });
+
+  it('serves the file and a byte range from the bucket through the route', async () => {
+    const started = await env.app.request(`${API}/start`, {
+      method: 'POST',
+      user: owner,
+      json: { roomName: 'room-s3-proxy', videoTrackId: 'TR_s3p' },
+    });
+    const session = await started.json();
+    await env.emulator.waitForSegments(session.egressId, 8, { timeoutMs: 120_000 });
+    const saved = await env.app.request(`${API}/capture`, {
+      method: 'POST',
+      user: owner,
+      json: { durationSeconds: 10 },
+    });
+    expect(saved.status).toBe(201);
+    const clip: ClipDto = await saved.json();
+    const whole = await env.app.request(`${API}/clips/${clip.id}/file`, { user: owner, redirect: 'manual' });
+    expect(whole.status).toBe(200);
+    const file = Buffer.from(await whole.arrayBuffer());
+    expect(createHash('sha256').update(file).digest('hex')).toBe(clip.sha256);
+    const part = await env.app.request(`${API}/clips/${clip.id}/file`, {
+      user: owner,
+      redirect: 'manual',
+      headers: { Range: 'bytes=100-199' },
+    });
+    expect(part.status).toBe(206);
+    expect(Buffer.from(await part.arrayBuffer()).equals(file.subarray(100, 200))).toBe(true);
+    const poster = await env.app.request(`${API}/clips/${clip.id}/poster`, {
+      user: owner,
+      redirect: 'manual',
+    });
+    expect(poster.status).toBe(200);
+    expect(poster.headers.get('content-type')).toBe('image/jpeg');
+  }, 150_000);
 });
