@@ -143,12 +143,13 @@ export async function openClipPoster(
 export async function getClipFileUrl(
   ctx: ManagerContext,
   raw: { clipId: string; viewerId: string; kind: 'file' | 'poster' },
-): Promise<{ url: string; expiresAt: Date } | null> {
+): Promise<{ url: string; expiresAt: string } | null> {
   const input = parseInput(urlSchema, raw, 'clip URL request');
   const clip = await loadReadableClip(ctx, input.clipId, input.viewerId);
   const storage = ctx.storage;
   if (!storage.presignGet) return null;
-  const expiresAt = new Date(Date.now() + PRESIGNED_URL_SECONDS * 1000);
+  // An ISO instant, like every other result (plain and serialisable).
+  const expiresAt = new Date(Date.now() + PRESIGNED_URL_SECONDS * 1000).toISOString();
   if (input.kind === 'file') {
     const url = await storage.presignGet(clip.storageKey, {
       expiresInSeconds: PRESIGNED_URL_SECONDS,

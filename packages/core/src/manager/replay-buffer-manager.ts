@@ -244,7 +244,7 @@ export class ReplayBufferManager {
     clipId: string;
     viewerId: string;
     kind: 'file' | 'poster';
-  }): Promise<{ url: string; expiresAt: Date } | null> {
+  }): Promise<{ url: string; expiresAt: string } | null> {
     return getClipFileUrl(this.ctx, input);
   }
 
