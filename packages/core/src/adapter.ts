@@ -66,6 +66,7 @@ export type { QuotaUsage } from './ports/quota-ledger.js';
 export type {
   ListSegmentsOptions,
   OpenSegmentOptions,
+  SegmentReader,
   SegmentSource,
   SegmentSourceFactory,
   SegmentSourceLayout,

@@ -63,6 +63,8 @@ export interface S3SegmentSourceOptions {
  * batches.
  */
 export class S3SegmentSource implements SegmentSource {
+  /** Segments are objects: media operations read them through `open` (ranged GETs). */
+  readonly local = false;
   readonly layout: SegmentSourceLayout;
   /** Key prefix of the egress's objects: `''` or `rooms/r1/u1/`. */
   readonly keyPrefix: string;

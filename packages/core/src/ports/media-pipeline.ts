@@ -1,4 +1,5 @@
 import type { Segment } from '../segments/types.js';
+import type { SegmentReader } from './segment-source.js';
 
 export interface MediaProbe {
   durationSeconds: number;
@@ -20,6 +21,11 @@ export interface CutRequest {
    * `fast`: stream copy only, snapping the start to the previous keyframe.
    */
   mode: 'accurate' | 'fast';
+  /**
+   * Where the segments' bytes come from. Absent or `local`: `Segment.path` is a file. Object
+   * storage: read through `open` only (ranged GETs), never a download of the whole buffer.
+   */
+  source?: SegmentReader;
   /** Where to write the MP4 (a temp file on the destination filesystem). */
   outputPath: string;
   /** Scratch directory for intermediate files; the pipeline removes what it creates. */

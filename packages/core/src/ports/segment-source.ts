@@ -20,6 +20,17 @@ export interface OpenSegmentOptions {
   signal?: AbortSignal;
 }
 
+/** How media operations read segment bytes (the part of a source a cut needs). */
+export interface SegmentReader {
+  /** True when `Segment.path` is a file this process can open directly (the local directory). */
+  readonly local: boolean;
+  /**
+   * Streams one segment (or a byte range of it). Fails with `RANGE_UNAVAILABLE` when the
+   * segment is gone (retention) and `STORAGE_ERROR` when it cannot be read.
+   */
+  open(segment: Segment, options?: OpenSegmentOptions): Promise<Readable>;
+}
+
 /**
  * The segments one LiveKit egress writes (to a directory, or uploads to a bucket), read the way
  * the capture and preview paths need them. Implementations merge the main playlist, the live
@@ -34,15 +45,10 @@ export interface OpenSegmentOptions {
  * `Segment.path` is what `open` needs to find the segment again: a file path for the local
  * source, the object key for object storage.
  */
-export interface SegmentSource {
+export interface SegmentSource extends SegmentReader {
   readonly layout: SegmentSourceLayout;
   /** What the buffer holds right now, oldest first. Cheap to call repeatedly (incremental). */
   list(options?: ListSegmentsOptions): Promise<SegmentIndexSnapshot>;
-  /**
-   * Streams one segment (or a byte range of it). Fails with `RANGE_UNAVAILABLE` when the
-   * segment is gone (retention) and `STORAGE_ERROR` when it cannot be read.
-   */
-  open(segment: Segment, options?: OpenSegmentOptions): Promise<Readable>;
   /**
    * Streams several segments back to back, in the order given (for a save), reading ahead
    * with bounded concurrency and memory.
