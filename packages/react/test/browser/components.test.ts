@@ -216,6 +216,29 @@ describe('components in Chromium against the real Nest app', () => {
     await page.screenshot({ path: screenshotPath('clip-library') });
     expect(await seriousAxeViolations(page)).toEqual([]);
 
+    // The light palette: one attribute on an ancestor; axe checks its contrast as well.
+    const cardBackground = () =>
+      page
+        .locator('.lkr-clip')
+        .first()
+        .evaluate((el) => getComputedStyle(el).backgroundColor);
+    const dark = await cardBackground();
+    await page.evaluate(() => {
+      document.body.dataset.lkrTheme = 'light';
+      document.body.style.background = '#f7f8fa';
+      document.body.style.color = '#1a1c21';
+    });
+    expect(await cardBackground()).not.toBe(dark);
+    expect(await cardBackground()).toBe('rgb(244, 245, 247)');
+    await page.screenshot({ path: screenshotPath('clip-library-light') });
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await page.evaluate(() => {
+      delete document.body.dataset.lkrTheme;
+      document.body.style.background = '';
+      document.body.style.color = '';
+    });
+    expect(await cardBackground()).toBe(dark);
+
     // The clip saved to #general was made public by the share; the trimmed one is private.
     expect(await page.locator('.lkr-library__item[data-visibility="public"]').count()).toBe(1);
     const clipId = (await page
