@@ -17,11 +17,7 @@ import {
   UnauthorizedException,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-
-export interface DemoUser {
-  id: string;
-  name: string;
-}
+import type { DemoUser } from '../shared/demo-api-types.js';
 
 export const DEMO_USERS: readonly DemoUser[] = [
   { id: 'alice', name: 'Alice' },

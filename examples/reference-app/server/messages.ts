@@ -10,7 +10,8 @@ import type { ClipSharer } from '@livekit-replay/core';
 import type { ClipShareRequest, ClipShareResult } from '@livekit-replay/core/adapter';
 import { Controller, Get, Inject, Param, Req, UseGuards } from '@nestjs/common';
 import type { Request } from 'express';
-import { DemoAuthGuard, type DemoUser } from './demo-auth.js';
+import type { ChatMessage, DemoUser } from '../shared/demo-api-types.js';
+import { DemoAuthGuard } from './demo-auth.js';
 
 export const DEMO_CHANNEL = {
   id: 'general',
@@ -18,17 +19,6 @@ export const DEMO_CHANNEL = {
   roomName: 'general-voice',
   communityId: 'demo',
 } as const;
-
-export interface ChatMessage {
-  id: string;
-  kind: 'channel' | 'dm';
-  channelId: string | null;
-  recipientUserId: string | null;
-  authorId: string;
-  text: string | null;
-  clipId: string;
-  createdAt: string;
-}
 
 export class MessageFeed implements ClipSharer {
   private messages: ChatMessage[] = [];

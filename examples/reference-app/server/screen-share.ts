@@ -18,7 +18,8 @@ import {
 } from '@nestjs/common';
 import type { Request } from 'express';
 import { AccessToken } from 'livekit-server-sdk';
-import { DemoAuthGuard, type DemoUser } from './demo-auth.js';
+import type { DemoUser } from '../shared/demo-api-types.js';
+import { DemoAuthGuard } from './demo-auth.js';
 import type { AppEnvironment } from './environment.js';
 import { DEMO_CHANNEL } from './messages.js';
 

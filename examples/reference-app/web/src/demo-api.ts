@@ -1,15 +1,7 @@
 /** The reference app's own routes (sign-in, emulated share, chat). The replay routes go through @livekit-replay/react's client. */
-export interface DemoUser {
-  id: string;
-  name: string;
-}
+import type { Channel, ChatMessage, DemoUser } from '../../shared/demo-api-types.js';
 
-export interface Channel {
-  id: string;
-  name: string;
-  roomName: string;
-  communityId: string;
-}
+export type { Channel, ChatMessage, DemoUser };
 
 export interface ShareMode {
   mode: 'emulated' | 'livekit';
@@ -17,17 +9,6 @@ export interface ShareMode {
   channel: Channel;
   /** The server starts buffers from LiveKit's room webhooks; the page only shows them. */
   autoStart: boolean;
-}
-
-export interface ChatMessage {
-  id: string;
-  kind: 'channel' | 'dm';
-  channelId: string | null;
-  recipientUserId: string | null;
-  authorId: string;
-  text: string | null;
-  clipId: string;
-  createdAt: string;
 }
 
 async function call<T>(method: string, url: string, body?: unknown): Promise<T> {
