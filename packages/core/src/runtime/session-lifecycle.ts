@@ -25,7 +25,7 @@ export function segmentDirOf(ctx: ManagerContext, session: Pick<ReplaySession, '
  * The session's egress layout as the segment source factory takes it: `dir` is the session's
  * own directory name (a safe id), which the factory resolves under its root or key prefix.
  */
-export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): SegmentSourceLayout {
+export function segmentLayoutOf(session: ReplaySession): SegmentSourceLayout {
   return {
     dir: assertSafeId(session.segmentDir, 'segmentDir'),
     filenamePrefix: session.filenamePrefix,
@@ -38,7 +38,7 @@ export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): Se
 
 /** Where the session's segments are read from (cached per session by the factory). */
 export function segmentSourceOf(ctx: ManagerContext, session: ReplaySession): SegmentSource {
-  return ctx.segments.forLayout(segmentLayoutOf(ctx, session));
+  return ctx.segments.forLayout(segmentLayoutOf(session));
 }
 
 /** What the session's segments are right now (complete segments only). */
