@@ -27,8 +27,8 @@ export class AdtsReader {
   private carry: Buffer = Buffer.alloc(0);
   private nextPts: number | null = null;
 
-  push(parts: Uint8Array[], pts: number): void {
-    const data = Buffer.concat([this.carry, ...parts]);
+  push(payload: Buffer, pts: number): void {
+    const data = this.carry.length ? Buffer.concat([this.carry, payload]) : payload;
     let pesPts: number | null = pts;
     let i = 0;
     while (i + 7 <= data.length) {

@@ -23,53 +23,46 @@ export class H264ParameterSets {
 
 /**
  * Annex B access unit (start codes) → length-prefixed sample. Every NAL is kept (as a
- * stream copy does); SPS/PPS are also collected for the sample description.
+ * stream copy does); SPS/PPS are also collected for the sample description. When every start
+ * code is 4 bytes (x264's usual output) the lengths overwrite them in place: no copy.
  */
-export function annexBToSample(parts: Uint8Array[], size: number, sets: H264ParameterSets): H264Sample {
-  const au =
-    parts.length === 1 ? Buffer.from(parts[0]!.buffer, parts[0]!.byteOffset, size) : concat(parts, size);
-  const starts: number[] = [];
+export function annexBToSample(au: Buffer, sets: H264ParameterSets): H264Sample {
+  const nals: [number, number][] = [];
   let at = au.indexOf(START_CODE, 0);
   while (at >= 0) {
-    starts.push(at + 3);
-    at = au.indexOf(START_CODE, at + 3);
-  }
-  if (starts.length === 0) throw new NativeRemuxUnsupported('a video packet holds no H.264 start code');
-  const ranges: [number, number][] = [];
-  let total = 0;
-  for (let i = 0; i < starts.length; i++) {
-    const begin = starts[i]!;
-    let end = i + 1 < starts.length ? starts[i + 1]! - 3 : au.length;
+    const begin = at + 3;
+    at = au.indexOf(START_CODE, begin);
+    let end = at >= 0 ? at : au.length;
     // Trailing zero bytes (and a 4-byte start code's leading zero) belong to no NAL.
     while (end > begin && au[end - 1] === 0) end--;
-    if (end <= begin) continue;
-    ranges.push([begin, end]);
-    total += 4 + end - begin;
+    if (end > begin) nals.push([begin, end]);
   }
-  const out = Buffer.allocUnsafe(total);
+  if (nals.length === 0) throw new NativeRemuxUnsupported('a video packet holds no H.264 start code');
   let key = false;
   let sawSlice = false;
-  let n = 0;
-  for (const [begin, end] of ranges) {
+  let inPlace = nals[0]![0] === 4;
+  let total = 0;
+  for (const [i, [begin, end]] of nals.entries()) {
     const type = au[begin]! & 0x1f;
     if (!sawSlice && (type === 1 || type === 5)) {
       sawSlice = true;
       key = type === 5;
     }
     if (type === 7 || type === 8) sets.accept(type, au.subarray(begin, end));
+    total += 4 + end - begin;
+    // In place when each NAL ends right where the next 4-byte start code begins.
+    if ((nals[i + 1]?.[0] ?? au.length + 4) - 4 !== end) inPlace = false;
+  }
+  if (inPlace) {
+    for (const [begin, end] of nals) au.writeUInt32BE(end - begin, begin - 4);
+    return { data: au, key };
+  }
+  const out = Buffer.allocUnsafe(total);
+  let n = 0;
+  for (const [begin, end] of nals) {
     out.writeUInt32BE(end - begin, n);
     au.copy(out, n + 4, begin, end);
     n += 4 + end - begin;
   }
   return { data: out, key };
-}
-
-function concat(parts: Uint8Array[], size: number): Buffer {
-  const out = Buffer.allocUnsafe(size);
-  let n = 0;
-  for (const part of parts) {
-    out.set(part, n);
-    n += part.length;
-  }
-  return out;
 }

@@ -31,7 +31,7 @@ const WRAP = 2 ** 33;
  * converting only the frames the window keeps. Anything unusual is NativeRemuxUnsupported.
  */
 export function readSegmentSamples(
-  bytes: Uint8Array,
+  bytes: Buffer,
   expectAudio: boolean,
   sets: H264ParameterSets,
   window: SampleWindow,
@@ -48,21 +48,21 @@ export function readSegmentSamples(
     return value;
   };
   const video: VideoSample[] = [];
-  for (const unit of ts.video) {
-    if (unit.declaredSize > 0 && unit.size < unit.declaredSize) {
+  for (const unit of ts.video.units) {
+    if (unit.declaredSize > 0 && unit.end - unit.start < unit.declaredSize) {
       throw new NativeRemuxUnsupported('a truncated video packet');
     }
     const pts = unwrap(unit.pts);
     if (!window.keepVideo(pts)) continue;
-    const sample = annexBToSample(unit.parts, unit.size, sets);
+    const sample = annexBToSample(ts.video.data.subarray(unit.start, unit.end), sets);
     video.push({ pts, dts: unwrap(unit.dts), key: sample.key, data: sample.data });
   }
   const adts = new AdtsReader();
-  for (const unit of ts.audio) {
-    if (unit.declaredSize > 0 && unit.size < unit.declaredSize) {
+  for (const unit of ts.audio.units) {
+    if (unit.declaredSize > 0 && unit.end - unit.start < unit.declaredSize) {
       throw new NativeRemuxUnsupported('a truncated audio packet');
     }
-    adts.push(unit.parts, unwrap(unit.pts));
+    adts.push(ts.audio.data.subarray(unit.start, unit.end), unwrap(unit.pts));
   }
   return {
     video,
