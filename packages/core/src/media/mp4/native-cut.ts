@@ -96,9 +96,13 @@ export async function cutNative(
   const hash = createHash('sha256');
   let position = 0;
   const file = await open(request.outputPath, 'w');
+  // One write in flight while the next segment is parsed (the thread pool does the I/O).
+  let writing: Promise<unknown> = Promise.resolve();
   const write = async (buffers: Buffer[]) => {
     for (const b of buffers) hash.update(b);
-    await file.writev(buffers);
+    await writing;
+    writing = file.writev(buffers);
+    writing.catch(() => undefined); // awaited by the next write or at the end
     position += buffers.reduce((sum, b) => sum + b.length, 0);
   };
   const take = (s: Segment) => {
@@ -216,6 +220,7 @@ export async function cutNative(
       );
     }
     await write([moov(tracks, totalTicks)]);
+    await writing;
     progress(1);
     return {
       sha256: hash.digest('hex'),
@@ -232,6 +237,7 @@ export async function cutNative(
     };
   } finally {
     cached.clear();
+    await writing.catch(() => undefined);
     await file.close();
   }
 }
