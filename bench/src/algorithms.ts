@@ -31,6 +31,7 @@ export type AlgorithmName =
   | 'seed'
   | 'ours-fast'
   | 'ours-accurate'
+  | 'ffmpeg-accurate'
   | 'capture'
   | 'seed-capture';
 
@@ -39,7 +40,8 @@ export const ALGORITHM_LABELS: Record<AlgorithmName, string> = {
   'concat-hash': 'hash floor: read + write + SHA-256 in Node',
   seed: "seed's algorithm",
   'ours-fast': 'ours, fast (keyframe snap)',
-  'ours-accurate': 'ours, accurate (smart cut)',
+  'ours-accurate': 'ours, accurate (edit list)',
+  'ffmpeg-accurate': 'previous ffmpeg pipeline, accurate (head re-encode)',
   capture: 'ours: `captureReplay` through the manager (accurate, poster, store)',
   'seed-capture': "seed's save of the same segments (+ its poster: one ffmpeg on the clip)",
 };
@@ -139,9 +141,13 @@ async function seed(job: ClipJob): Promise<ClipOutcome> {
   }
 }
 
-async function ours(job: ClipJob, mode: 'fast' | 'accurate'): Promise<ClipOutcome> {
-  // A fresh pipeline per save: its segment prober starts cold, as for new boundary segments.
-  const pipeline = new FfmpegMediaPipeline();
+async function ours(
+  job: ClipJob,
+  mode: 'fast' | 'accurate',
+  remux: 'native' | 'ffmpeg' = 'native',
+): Promise<ClipOutcome> {
+  // A fresh pipeline per save, as production configures it (native remux, ffmpeg fallback).
+  const pipeline = new FfmpegMediaPipeline({ remux });
   const result = await pipeline.cut({
     segments: job.segments,
     startMs: job.startMs,
@@ -187,6 +193,8 @@ export function runAlgorithm(name: AlgorithmName, job: ClipJob): Promise<ClipOut
       return ours(job, 'fast');
     case 'ours-accurate':
       return ours(job, 'accurate');
+    case 'ffmpeg-accurate':
+      return ours(job, 'accurate', 'ffmpeg');
     case 'capture':
       if (!job.capture) throw new Error('capture needs the buffer layout');
       return captureViaManager(job, job.capture);

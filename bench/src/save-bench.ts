@@ -31,7 +31,13 @@ export interface SaveRow {
   durationError: Partial<Record<AlgorithmName, number | null>>;
 }
 
-export const SAVE_ALGORITHMS: AlgorithmName[] = ['concat-hash', 'seed', 'ours-fast', 'ours-accurate'];
+export const SAVE_ALGORITHMS: AlgorithmName[] = [
+  'concat-hash',
+  'seed',
+  'ours-fast',
+  'ours-accurate',
+  'ffmpeg-accurate',
+];
 
 export async function readFixtureIndex(fixture: Fixture): Promise<SegmentIndexSnapshot> {
   return readSegmentIndex({

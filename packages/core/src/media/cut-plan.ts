@@ -127,6 +127,35 @@ export async function planRun(
   };
 }
 
+/** Plans every gap-free run of the request; fails when no frame lies inside the range. */
+export async function planRuns(
+  request: CutRequest,
+  reordered: boolean,
+  prober: SegmentProber,
+): Promise<RunPlan[]> {
+  const plans: RunPlan[] = [];
+  for (const run of splitRuns(request.segments)) {
+    const plan = await planRun(run, request, reordered, prober);
+    if (plan) plans.push(plan);
+  }
+  if (plans.length === 0) {
+    throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'The segments hold no frame inside the range', {
+      details: { startMs: request.startMs, endMs: request.endMs },
+    });
+  }
+  return plans;
+}
+
+/** The wall-clock range the planned clip covers, epoch ms. */
+export function coveredRange(plans: RunPlan[]): { actualStartMs: number; actualEndMs: number } {
+  const first = plans[0]!;
+  const last = plans.at(-1)!;
+  return {
+    actualStartMs: first.anchorWallMs + (first.firstPts - first.anchorPts) * 1000,
+    actualEndMs: last.anchorWallMs + (planSeconds(last) + last.firstPts - last.anchorPts) * 1000,
+  };
+}
+
 /** Splits segments where a sequence number is skipped or the timeline jumps. */
 export function splitRuns(segments: Segment[], toleranceMs = DEFAULT_GAP_TOLERANCE_MS): Segment[][] {
   const runs: Segment[][] = [];

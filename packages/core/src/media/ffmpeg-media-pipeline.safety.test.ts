@@ -12,6 +12,8 @@ import { FfmpegMediaPipeline } from './ffmpeg-media-pipeline.js';
 import { observeMediaSpawns, resolveFfmpegPath, runMedia, segmentInputArgs } from './process-runner.js';
 
 const pipeline = new FfmpegMediaPipeline();
+// The previous pipeline, kept as the native remux's fallback.
+const ffmpegOnly = new FfmpegMediaPipeline({ remux: 'ffmpeg' });
 const ORIGIN = Math.floor(Date.now() / 1000) * 1000 - 7_200_000 + 457;
 
 let root: string;
@@ -38,11 +40,17 @@ function isAlive(pid: number): boolean {
 }
 
 /** Runs a cut while counting the processes the runner starts (by binary name). */
-async function countedCut(name: string, startMs: number, endMs: number, mode: 'accurate' | 'fast') {
+async function countedCut(
+  name: string,
+  startMs: number,
+  endMs: number,
+  mode: 'accurate' | 'fast',
+  using = pipeline,
+) {
   const spawned: string[] = [];
   const stop = observeMediaSpawns((s) => spawned.push(path.basename(s.binary)));
   try {
-    const result = await pipeline.cut({
+    const result = await using.cut({
       segments: snapshot.segments.filter(
         (s) => s.startMs < endMs && s.startMs + s.durationSeconds * 1000 > startMs,
       ),
@@ -59,10 +67,28 @@ async function countedCut(name: string, startMs: number, endMs: number, mode: 'a
 }
 
 describe('processes per save', () => {
-  it('accurate, starting mid-GOP: two ffmpeg runs (head re-encode + join), no ffprobe; frame-exact', async () => {
+  it('native: no process at all, accurate mid-GOP or fast; frame-exact', async () => {
     const startMs = fx.frameTime(fx.segments[1]!.firstFrame + 7);
     const endMs = startMs + 6000;
-    const { result, spawned, outputPath } = await countedCut('mid-gop', startMs, endMs, 'accurate');
+    const { result, spawned, outputPath } = await countedCut('native-mid-gop', startMs, endMs, 'accurate');
+    expect(spawned).toEqual([]);
+    const stamps = await readFrameStamps(outputPath, { referenceMs: startMs });
+    expect(Math.abs(stamps[0]! - startMs)).toBeLessThan(fx.frameMs);
+    expect(Math.abs(stamps.at(-1)! + fx.frameMs - endMs)).toBeLessThan(fx.frameMs);
+    expect(Math.abs(result.probe.durationSeconds - 6)).toBeLessThanOrEqual(0.1);
+    expect((await countedCut('native-fast', startMs, endMs, 'fast')).spawned).toEqual([]);
+  });
+
+  it('ffmpeg path, accurate, starting mid-GOP: two ffmpeg runs (head re-encode + join), no ffprobe; frame-exact', async () => {
+    const startMs = fx.frameTime(fx.segments[1]!.firstFrame + 7);
+    const endMs = startMs + 6000;
+    const { result, spawned, outputPath } = await countedCut(
+      'mid-gop',
+      startMs,
+      endMs,
+      'accurate',
+      ffmpegOnly,
+    );
     expect(spawned).toEqual(['ffmpeg', 'ffmpeg']);
     const stamps = await readFrameStamps(outputPath, { referenceMs: startMs });
     expect(Math.abs(stamps[0]! - startMs)).toBeLessThan(fx.frameMs);
@@ -70,11 +96,13 @@ describe('processes per save', () => {
     expect(Math.abs(result.probe.durationSeconds - 6)).toBeLessThanOrEqual(0.1);
   });
 
-  it('accurate on a keyframe, and fast anywhere: one ffmpeg run', async () => {
+  it('ffmpeg path, accurate on a keyframe, and fast anywhere: one ffmpeg run', async () => {
     const onKey = fx.segments[2]!.startMs;
-    expect((await countedCut('on-key', onKey, onKey + 5000, 'accurate')).spawned).toEqual(['ffmpeg']);
+    expect((await countedCut('on-key', onKey, onKey + 5000, 'accurate', ffmpegOnly)).spawned).toEqual([
+      'ffmpeg',
+    ]);
     const mid = fx.frameTime(fx.segments[2]!.firstFrame + 5);
-    expect((await countedCut('fast', mid, mid + 5000, 'fast')).spawned).toEqual(['ffmpeg']);
+    expect((await countedCut('fast', mid, mid + 5000, 'fast', ffmpegOnly)).spawned).toEqual(['ffmpeg']);
   });
 });
 
@@ -141,14 +169,14 @@ describe('untrusted segment directories', () => {
 });
 
 describe('cancellation', () => {
-  it('an abort mid-save leaves no process, no output and no temp file', async () => {
+  it('ffmpeg path: an abort mid-save leaves no process, no output and no temp file', async () => {
     const controller = new AbortController();
     const pids: number[] = [];
     const startMs = fx.frameTime(fx.segments[0]!.firstFrame + 3);
     const endMs = snapshot.endMs!;
     const workDir = path.join(root, 'work-abort');
     const outputPath = path.join(root, 'abort.mp4');
-    const error = await pipeline
+    const error = await ffmpegOnly
       .cut({
         segments: snapshot.segments,
         startMs,
@@ -192,9 +220,9 @@ function childPids(): number[] {
   return out;
 }
 
-describe('a stuck ffmpeg', () => {
+describe('a stuck ffmpeg (the fallback path)', () => {
   it('is killed at its timeout and frees everything, while another save gets its clip', async () => {
-    const stuckPipeline = new FfmpegMediaPipeline({ processTimeoutMs: 1500 });
+    const stuckPipeline = new FfmpegMediaPipeline({ processTimeoutMs: 1500, remux: 'ffmpeg' });
     const stuckOut = path.join(root, 'stuck.mp4');
     const stuckWork = path.join(root, 'work-stuck');
     const stopped: number[] = [];

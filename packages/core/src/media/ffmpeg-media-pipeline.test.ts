@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,8 +14,9 @@ import { decodeErrors, frameSteps, streamStarts } from './__fixtures__/checks.js
 import { generateLiveKitSegments, type LiveKitFixture } from './__fixtures__/livekit-segments.js';
 import { FfmpegMediaPipeline } from './ffmpeg-media-pipeline.js';
 
-// The default encoder settings are what production uses.
+// The default settings are what production uses (the native remux, ffmpeg as its fallback).
 const pipeline = new FfmpegMediaPipeline();
+const ffmpegOnly = new FfmpegMediaPipeline({ remux: 'ffmpeg' });
 // An hour ago, so the stamps are clearly "in the past" and wall clock ≠ stream clock.
 const ORIGIN = Math.floor(Date.now() / 1000) * 1000 - 3_600_000 + 123;
 
@@ -195,7 +197,7 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
     expect(await readdir(workDir)).toEqual(['someone-else.txt']);
   });
 
-  it('an abort kills ffmpeg, removes intermediates and the output, and says it was aborted', async () => {
+  it('ffmpeg path: an abort kills ffmpeg, removes intermediates and the output, and says it was aborted', async () => {
     const startMs = Math.round(fx.frameTime(40)) + 20;
     const selected = selectSegments(snapshot, { startMs, endMs: startMs + 30_000 });
     if (!selected.ok) throw new Error(selected.message);
@@ -219,7 +221,7 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
         });
       },
     };
-    const error = await pipeline.cut(request).then(
+    const error = await ffmpegOnly.cut(request).then(
       () => null,
       (e: unknown) => e,
     );
@@ -228,6 +230,42 @@ describe('FfmpegMediaPipeline.cut on LiveKit-like segments', () => {
     expect(sawScratch).toBe(true);
     await expectCleanWorkDir(workDir);
     await expect(stat(outputPath)).rejects.toThrow();
+  });
+
+  it('native path: an abort mid-write removes the partly written output and says it was aborted', async () => {
+    const startMs = Math.round(fx.frameTime(40)) + 20;
+    const selected = selectSegments(snapshot, { startMs, endMs: startMs + 30_000 });
+    if (!selected.ok) throw new Error(selected.message);
+    const workDir = path.join(root, 'work-abort-native');
+    const outputPath = path.join(root, 'abort-native.mp4');
+    const controller = new AbortController();
+    let writtenBeforeAbort = 0;
+    const error = await pipeline
+      .cut({
+        segments: selected.selection.segments,
+        startMs,
+        endMs: startMs + 30_000,
+        mode: 'accurate',
+        outputPath,
+        workDir,
+        signal: controller.signal,
+        onProgress: (fraction) => {
+          // Abort once part of the clip is on disk (progress reports after each segment).
+          if (fraction > 0.3 && !controller.signal.aborted) {
+            writtenBeforeAbort = statSync(outputPath).size;
+            controller.abort();
+          }
+        },
+      })
+      .then(
+        () => null,
+        (e: unknown) => e,
+      );
+    expect(writtenBeforeAbort).toBeGreaterThan(0);
+    expect(isReplayBufferError(error, 'MEDIA_ERROR')).toBe(true);
+    expect((error as { details?: { aborted?: boolean } }).details?.aborted).toBe(true);
+    await expect(stat(outputPath)).rejects.toThrow(/ENOENT/);
+    await expectCleanWorkDir(workDir);
   });
 
   it('a damaged segment fails with MEDIA_ERROR and cleans up', async () => {

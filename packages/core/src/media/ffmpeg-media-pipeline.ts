@@ -5,9 +5,11 @@ import type { CutRequest, CutResult, MediaPipeline, MediaProbe } from '../ports/
 import { createSegmentProber, type SegmentProber } from '../segments/segment-probe.js';
 import type { Segment } from '../segments/types.js';
 import { joinRunsToClip, type MuxedClip, muxRunToClip, muxRunToTs } from './clip-mux.js';
-import { planRun, planSeconds, type RunPlan, splitRuns, validateCutRequest } from './cut-plan.js';
+import { coveredRange, planRuns, planSeconds, type RunPlan, validateCutRequest } from './cut-plan.js';
 import { encodeHead, type SourceFacts } from './head-encode.js';
 import { materializeSegments } from './materialize-segments.js';
+import { cutNative } from './mp4/native-cut.js';
+import { NativeRemuxUnsupported } from './mp4/unsupported.js';
 import { ffprobeClip } from './probe.js';
 import {
   resolveFfmpegPath,
@@ -32,6 +34,11 @@ export interface FfmpegMediaPipelineOptions {
   encoderPreset?: string;
   /** Segment prober (frame and keyframe times, stream layout); defaults to the in-process reader. */
   prober?: SegmentProber;
+  /**
+   * How a save is remuxed: `native` (default) in-process for H.264 + AAC segments, ffmpeg for
+   * anything else; `ffmpeg` always runs ffmpeg (the previous pipeline, kept as the fallback).
+   */
+  remux?: 'native' | 'ffmpeg';
   /** Kill a cut's ffmpeg after this long (default: 60 s plus 0.2 s per MB of segments). */
   processTimeoutMs?: number;
 }
@@ -54,6 +61,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
   private readonly preset: string;
   private readonly prober: SegmentProber;
   private readonly timeoutMs: number | undefined;
+  private readonly remux: 'native' | 'ffmpeg';
 
   constructor(options: FfmpegMediaPipelineOptions = {}) {
     this.ffmpegPath = resolveFfmpegPath(options.ffmpegPath);
@@ -61,6 +69,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
     this.preset = options.encoderPreset ?? 'superfast';
     this.prober = options.prober ?? createSegmentProber();
     this.timeoutMs = options.processTimeoutMs;
+    this.remux = options.remux ?? 'native';
   }
 
   async probe(filePath: string): Promise<MediaProbe> {
@@ -119,23 +128,35 @@ export class FfmpegMediaPipeline implements MediaPipeline {
 
   async cut(request: CutRequest): Promise<CutResult> {
     validateCutRequest(request);
-    // Segments in object storage become files for concat: (only those selected; always removed).
-    const files = await materializeSegments(
-      request.source,
-      request.segments,
-      request.workDir,
-      request.signal,
-    );
+    const progress = monotonicProgress(request.onProgress);
+    if (this.remux === 'native') {
+      const clip = await this.cutInProcess(request, progress);
+      if (clip) return clip;
+    }
+    // The ffmpeg path reads files (concat:): segments in object storage are copied into the
+    // work directory first (only those selected; always removed).
+    const files = await materializeSegments(request.source, request.segments, request.workDir, request.signal);
     try {
-      return await this.cutFiles({ ...request, segments: files.segments });
+      return await this.cutWithFfmpeg({ ...request, segments: files.segments, source: undefined }, progress);
     } finally {
       await files.release();
     }
   }
 
-  private async cutFiles(request: CutRequest): Promise<CutResult> {
+  /** The native remux; null when it cannot take this input (nothing is left behind then). */
+  private async cutInProcess(request: CutRequest, progress: (f: number) => void): Promise<CutResult | null> {
+    try {
+      request.signal?.throwIfAborted();
+      return await cutNative(request, progress);
+    } catch (error) {
+      await rm(request.outputPath, { force: true }).catch(() => undefined);
+      if (error instanceof NativeRemuxUnsupported && !request.signal?.aborted) return null;
+      throw cutError(error, request.signal);
+    }
+  }
+
+  private async cutWithFfmpeg(request: CutRequest, progress: (f: number) => void): Promise<CutResult> {
     const { signal } = request;
-    const progress = monotonicProgress(request.onProgress);
     let createdWorkDir: string | undefined;
     let scratch: string | undefined;
     try {
@@ -143,20 +164,7 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       await assertSegmentsPresent(request.segments);
       const first = await this.prober(request.segments[0]!.path, signal);
       const source = sourceFacts(first, request.segments[0]!);
-      const plans: RunPlan[] = [];
-      for (const run of splitRuns(request.segments)) {
-        const plan = await planRun(run, request, source.reordered, this.prober);
-        if (plan) plans.push(plan);
-      }
-      if (plans.length === 0) {
-        throw new ReplayBufferError(
-          ReplayErrorCode.MEDIA_ERROR,
-          'The segments hold no frame inside the range',
-          {
-            details: { startMs: request.startMs, endMs: request.endMs },
-          },
-        );
-      }
+      const plans = await planRuns(request, source.reordered, this.prober);
       const totalSeconds = plans.reduce((sum, p) => sum + planSeconds(p), 0);
       const bytes = request.segments.reduce((sum, s) => sum + s.sizeBytes, 0);
       const timeoutMs = this.timeoutMs ?? 60_000 + Math.ceil(bytes / 1e6) * 200;
@@ -213,7 +221,6 @@ export class FfmpegMediaPipeline implements MediaPipeline {
       }
       progress(1);
       const firstPlan = plans[0]!;
-      const lastPlan = plans.at(-1)!;
       const sps = source.sps;
       return {
         sha256: clip.sha256,
@@ -226,19 +233,11 @@ export class FfmpegMediaPipeline implements MediaPipeline {
           audioCodec: source.layout.audioCodec,
           frameRate: Math.round(1000 / firstPlan.frameDuration) / 1000,
         },
-        actualStartMs: firstPlan.anchorWallMs + (firstPlan.firstPts - firstPlan.anchorPts) * 1000,
-        actualEndMs:
-          lastPlan.anchorWallMs + (planSeconds(lastPlan) + lastPlan.firstPts - lastPlan.anchorPts) * 1000,
+        ...coveredRange(plans),
       };
     } catch (error) {
       await rm(request.outputPath, { force: true }).catch(() => undefined);
-      if (signal?.aborted) {
-        throw new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'The cut was aborted; nothing was written', {
-          cause: signal.reason,
-          details: { aborted: true },
-        });
-      }
-      throw mediaError('Cutting the clip failed', error);
+      throw cutError(error, signal);
     } finally {
       if (scratch) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
       // Only the workDir itself, and only if empty: a parent we created may be shared.
@@ -291,6 +290,16 @@ function monotonicProgress(onProgress: ((fraction: number) => void) | undefined)
       // A failing progress listener must not break the cut.
     }
   };
+}
+
+function cutError(error: unknown, signal: AbortSignal | undefined): ReplayBufferError {
+  if (signal?.aborted) {
+    return new ReplayBufferError(ReplayErrorCode.MEDIA_ERROR, 'The cut was aborted; nothing was written', {
+      cause: signal.reason,
+      details: { aborted: true },
+    });
+  }
+  return mediaError('Cutting the clip failed', error);
 }
 
 function mediaError(message: string, error: unknown): ReplayBufferError {

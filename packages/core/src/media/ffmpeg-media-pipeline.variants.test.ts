@@ -9,6 +9,7 @@ import type { SegmentIndexSnapshot } from '../segments/types.js';
 import { decodeErrors, frameSteps } from './__fixtures__/checks.js';
 import { generateLiveKitSegments, type LiveKitFixture } from './__fixtures__/livekit-segments.js';
 import { FfmpegMediaPipeline } from './ffmpeg-media-pipeline.js';
+import { observeMediaSpawns } from './process-runner.js';
 
 const pipeline = new FfmpegMediaPipeline();
 const ORIGIN = Math.floor(Date.now() / 1000) * 1000 - 7_200_000 + 457;
@@ -140,7 +141,7 @@ describe('INDEX names with a lagging playlist (real segments, real ffprobe)', ()
 });
 
 describe('a source with B-frames (not LiveKit, but must not break)', () => {
-  it('re-encodes the range and stays frame-exact', async () => {
+  it('falls back to ffmpeg (the native remux does not copy reordered frames), re-encodes the range and stays frame-exact', async () => {
     const dir = path.join(root, 'bframes');
     await mkdir(dir);
     const fx = await generateLiveKitSegments({
@@ -154,7 +155,12 @@ describe('a source with B-frames (not LiveKit, but must not break)', () => {
     const snapshot = await readSegmentIndex(fx.layout);
     const startMs = Math.round(fx.frameTime(20)) + 30;
     const endMs = startMs + 6000;
-    const { result, outputPath } = await cutRange('bframes', snapshot, startMs, endMs, 'accurate');
+    const spawned: string[] = [];
+    const stop = observeMediaSpawns((s) => spawned.push(path.basename(s.binary)));
+    const { result, outputPath } = await cutRange('bframes', snapshot, startMs, endMs, 'accurate').finally(
+      stop,
+    );
+    expect(spawned).toEqual(['ffmpeg', 'ffmpeg']);
     await expectExact(fx, outputPath, startMs, endMs);
     expect(Math.abs(result.probe.durationSeconds - 6)).toBeLessThanOrEqual(0.1);
   });

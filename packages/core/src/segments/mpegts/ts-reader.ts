@@ -29,7 +29,7 @@ export interface TsReadResult extends TsLayout {
   sps: H264Sps | null;
 }
 
-const PACKET = 188;
+export const PACKET = 188;
 /** How much of each video PES payload is scanned for the first slice (SEI can precede it). */
 const SCAN_BYTES = 8192;
 
@@ -102,7 +102,7 @@ export function readTs(bytes: Uint8Array): TsReadResult {
   return result;
 }
 
-function readPat(body: Uint8Array, out: TsLayout): void {
+export function readPat(body: Uint8Array, out: TsLayout): void {
   const section = body.subarray(1 + body[0]!);
   const length = ((section[1]! & 0x0f) << 8) | section[2]!;
   for (let i = 8; i + 4 <= Math.min(section.length, 3 + length - 4); i += 4) {
@@ -114,7 +114,7 @@ function readPat(body: Uint8Array, out: TsLayout): void {
   }
 }
 
-function readPmt(body: Uint8Array, out: TsLayout): void {
+export function readPmt(body: Uint8Array, out: TsLayout): void {
   const section = body.subarray(1 + body[0]!);
   const length = ((section[1]! & 0x0f) << 8) | section[2]!;
   const end = Math.min(section.length, 3 + length - 4);
@@ -133,7 +133,7 @@ function readPmt(body: Uint8Array, out: TsLayout): void {
   }
 }
 
-function readPesHeader(body: Uint8Array): { pts: number; dts: number; length: number } | null {
+export function readPesHeader(body: Uint8Array): { pts: number; dts: number; length: number } | null {
   if (body.length < 9 || body[0] !== 0 || body[1] !== 0 || body[2] !== 1) return null;
   const flags = body[7]!;
   const length = 9 + body[8]!;
