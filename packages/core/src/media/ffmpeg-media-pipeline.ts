@@ -135,7 +135,12 @@ export class FfmpegMediaPipeline implements MediaPipeline {
     }
     // The ffmpeg path reads files (concat:): segments in object storage are copied into the
     // work directory first (only those selected; always removed).
-    const files = await materializeSegments(request.source, request.segments, request.workDir, request.signal);
+    const files = await materializeSegments(
+      request.source,
+      request.segments,
+      request.workDir,
+      request.signal,
+    );
     try {
       return await this.cutWithFfmpeg({ ...request, segments: files.segments, source: undefined }, progress);
     } finally {
