@@ -123,7 +123,8 @@ export async function startReplayBuffer(
 
   let startedEgressId: string | null = null;
   try {
-    await mkdir(segmentDirOf(ctx, session), { recursive: true });
+    // A local egress writes into this directory; a bucket needs none.
+    if (ctx.segments.local) await mkdir(segmentDirOf(ctx, session), { recursive: true });
     const egressRoot = ctx.config.egressSegmentsDir ?? ctx.config.segmentsDir;
     const egress = await ctx.egress.startSegmentedEgress({
       roomName: session.roomName,

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
 import { shareClip } from '../library/share.js';
+import { materializeSegments } from '../media/materialize-segments.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
+import type { SegmentSource } from '../ports/segment-source.js';
 import { redactErrorPaths } from '../redact-paths.js';
 import {
   attempt,
@@ -79,7 +81,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
     // The poster is taken from the segments while the clip is cut, so it never delays the save;
     // a missing poster never fails a save that produced a good clip.
     const posterAt = posterFrame(selection.segments, selection.startMs, selection.endMs);
-    const posterJob = writePoster(ctx, clipId, posterAt.path, posterAt.offsetSeconds).catch((error) => {
+    const posterJob = writePoster(ctx, prepared.source, clipId, posterAt, workDir, signal).catch((error) => {
       reportError(ctx, toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'), {
         operation: 'writing the clip poster',
         ...facts,
@@ -93,6 +95,7 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
         startMs: selection.startMs,
         endMs: selection.endMs,
         mode,
+        source: prepared.source,
         outputPath: pending.path,
         workDir,
         onProgress: progress,
@@ -243,26 +246,34 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
 function posterFrame(segments: Segment[], startMs: number, endMs: number) {
   const atMs = startMs + Math.min(1000, (endMs - startMs) / 2);
   const key = segments.find((s) => s.startMs >= atMs && s.startMs < endMs);
-  if (key) return { path: key.path, offsetSeconds: 0 };
+  if (key) return { segment: key, offsetSeconds: 0 };
   const segment = segments.find((s) => s.startMs + s.durationSeconds * 1000 > atMs) ?? segments.at(-1)!;
-  return { path: segment.path, offsetSeconds: Math.max(0, (atMs - segment.startMs) / 1000) };
+  return { segment, offsetSeconds: Math.max(0, (atMs - segment.startMs) / 1000) };
 }
 
 async function writePoster(
   ctx: ManagerContext,
+  source: SegmentSource,
   clipId: string,
-  segmentPath: string,
-  offsetSeconds: number,
+  at: { segment: Segment; offsetSeconds: number },
+  workDir: string,
+  signal: AbortSignal | undefined,
 ): Promise<string> {
   const key = `posters/${clipId}.jpg`;
-  const poster = await ctx.storage.beginWrite(key);
+  // From object storage, the one segment is copied into the save's work directory first.
+  const files = await materializeSegments(source, [at.segment], workDir, signal);
   try {
-    await ctx.media.poster(segmentPath, poster.path, offsetSeconds, 640);
-    await poster.commit();
-    return key;
-  } catch (error) {
-    await poster.abort();
-    throw error;
+    const poster = await ctx.storage.beginWrite(key);
+    try {
+      await ctx.media.poster(files.segments[0]!.path, poster.path, at.offsetSeconds, 640);
+      await poster.commit();
+      return key;
+    } catch (error) {
+      await poster.abort();
+      throw error;
+    }
+  } finally {
+    await files.release();
   }
 }
 

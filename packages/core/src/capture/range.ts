@@ -1,6 +1,13 @@
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
+import type { SegmentSource } from '../ports/segment-source.js';
 import type { ManagerContext } from '../runtime/context.js';
-import { authorizeOrThrow, isLive, readSessionIndex, resolveSession } from '../runtime/session-lifecycle.js';
+import {
+  authorizeOrThrow,
+  isLive,
+  readSessionIndex,
+  resolveSession,
+  segmentSourceOf,
+} from '../runtime/session-lifecycle.js';
 import { type LiveEdgeResult, waitForLiveEdge } from '../segments/live-edge.js';
 import { assertSegmentFiles } from '../segments/safe-files.js';
 import { type SegmentSelection, selectSegments } from '../segments/select.js';
@@ -80,6 +87,8 @@ export function reservationBytes(segments: readonly Segment[], mode: 'accurate' 
 
 export interface PreparedRange {
   session: ReplaySession;
+  /** Where the session's segments are read from (the cut reads through it too). */
+  source: SegmentSource;
   snapshot: SegmentIndexSnapshot;
   requested: RequestedRange;
 }
@@ -104,7 +113,8 @@ export async function prepareRange(ctx: ManagerContext, input: RangeRequest): Pr
   resolveRange(input, now, now, ctx.config.maxCaptureSeconds); // bad ranges fail before any I/O
   if (isLive(session) && session.egressId) await ctx.egress.getEgress(session.egressId);
 
-  const snapshot = await readSessionIndex(ctx, session);
+  const source = segmentSourceOf(ctx, session);
+  const snapshot = await readSessionIndex(ctx, session, source);
   if (snapshot.segments.length === 0) {
     throw new ReplayBufferError(
       ReplayErrorCode.NO_SEGMENTS,
@@ -114,7 +124,8 @@ export async function prepareRange(ctx: ManagerContext, input: RangeRequest): Pr
   }
   // "The last N seconds" of a buffer that has ended means the last N seconds it recorded.
   const anchor = isLive(session) ? now : Math.min(now, snapshot.endMs ?? now);
-  return { session, snapshot, requested: resolveRange(input, anchor, now, ctx.config.maxCaptureSeconds) };
+  const requested = resolveRange(input, anchor, now, ctx.config.maxCaptureSeconds);
+  return { session, source, snapshot, requested };
 }
 
 /** The segments of a range, and what the live-edge wait saw (for the clip's clampReason). */
@@ -134,10 +145,10 @@ export async function selectRange(
   prepared: PreparedRange,
   options: { signal?: AbortSignal; onWaiting?: () => void } = {},
 ): Promise<SelectedRange> {
-  const { session, requested } = prepared;
+  const { session, requested, source } = prepared;
   let { snapshot } = prepared;
   const edge = isLive(session)
-    ? await waitForLiveEdge(() => readSessionIndex(ctx, session), snapshot, requested.endMs, {
+    ? await waitForLiveEdge(() => readSessionIndex(ctx, session, source), snapshot, requested.endMs, {
         segmentDurationSeconds: session.segmentDurationSeconds,
         maxWaitMs: ctx.config.liveEdgeWaitSeconds * 1000,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -154,7 +165,7 @@ export async function selectRange(
     });
   }
   // Still regular files inside the session's directory (no symlink or FIFO swapped in).
-  await assertSegmentFiles(selected.selection.segments);
+  if (source.local) await assertSegmentFiles(selected.selection.segments);
   return { selection: selected.selection, snapshot, edge };
 }
 

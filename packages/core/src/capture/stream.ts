@@ -58,6 +58,7 @@ export async function streamReplay(ctx: ManagerContext, raw: StreamReplayInput):
       startMs: selection.startMs,
       endMs: selection.endMs,
       mode: input.mode ?? 'accurate',
+      source: prepared.source,
       outputPath,
       workDir,
       ...(signal ? { signal } : {}),

@@ -1,9 +1,8 @@
-import type { Dirent } from 'node:fs';
-import { readdir, rm, unlink } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { isSafeId } from '../ids.js';
 import type { ManagerContext } from '../runtime/context.js';
-import { isLive, readSessionIndex } from '../runtime/session-lifecycle.js';
+import { isLive, readSessionIndex, segmentSourceOf } from '../runtime/session-lifecycle.js';
 import { isSweepCandidate, newestActivityMs } from '../segments/directory-sweep.js';
 import { retentionVictims } from '../segments/retention.js';
 import type { ReplaySession } from '../types.js';
@@ -20,8 +19,9 @@ export function retentionWindowMs(ctx: ManagerContext): number {
 }
 
 /**
- * Deletes a live session's segments that ended before the rolling window. Playlists stay (the
- * index skips listed files that are gone); segments still being written are never touched.
+ * Deletes a live session's segments that ended before the rolling window, through the
+ * session's source (files, or objects in `DeleteObjects` batches). Playlists stay (the index
+ * skips listed segments that are gone); segments still being written are never touched.
  */
 export async function trimSessionSegments(
   ctx: ManagerContext,
@@ -29,19 +29,12 @@ export async function trimSessionSegments(
   now = Date.now(),
 ): Promise<TrimResult> {
   const cutoff = now - retentionWindowMs(ctx);
-  const snapshot = await readSessionIndex(ctx, session);
-  const result: TrimResult = { segmentsDeleted: 0, bytesFreed: 0 };
-  for (const segment of retentionVictims(snapshot, cutoff)) {
-    try {
-      await unlink(segment.path);
-      result.segmentsDeleted++;
-      result.bytesFreed += segment.sizeBytes;
-    } catch (error) {
-      // Someone else (another instance, the watcher) got there first.
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-    }
-  }
-  return result;
+  const source = segmentSourceOf(ctx, session);
+  const victims = retentionVictims(await readSessionIndex(ctx, session, source), cutoff);
+  if (victims.length === 0) return { segmentsDeleted: 0, bytesFreed: 0 };
+  // Already gone (another instance, the watcher) counts as deleted: the space is free either way.
+  const segmentsDeleted = await source.deleteSegments(victims);
+  return { segmentsDeleted, bytesFreed: victims.reduce((sum, v) => sum + v.sizeBytes, 0) };
 }
 
 export interface DirectorySweepResult {
@@ -52,10 +45,13 @@ export interface DirectorySweepResult {
 }
 
 /**
- * Walks the directories under the segments root (so the cost follows what is on disk, not how
- * many sessions the store has ever held) and deletes those of sessions past retention, and
- * those no session refers to (crashes, expired records) once nothing was written in them for
- * the grace period. Only a directory whose name is exactly a session's directory is protected.
+ * Walks the session directories under the segments root (a directory, or the key prefix of a
+ * bucket), so the cost follows what is stored, not how many sessions the store has ever held,
+ * and deletes those of sessions past retention. For a local root it also deletes directories no
+ * session refers to (crashes, expired records) once nothing was written in them for the grace
+ * period; only a directory whose name is exactly a session's directory is protected. A bucket
+ * has no cheap "last written" per prefix: its backstop for unreferenced prefixes is a lifecycle
+ * rule on the bucket (expire objects under the prefix after a day or so).
  */
 export async function sweepSegmentDirectories(
   ctx: ManagerContext,
@@ -63,38 +59,36 @@ export async function sweepSegmentDirectories(
   now = Date.now(),
 ): Promise<DirectorySweepResult> {
   const result: DirectorySweepResult = { expired: 0, unreferenced: 0 };
-  const root = ctx.config.segmentsDir;
-  let entries: Dirent[];
+  let dirs: string[];
   try {
-    entries = await readdir(root, { withFileTypes: true });
+    dirs = await ctx.segments.listDirs();
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
-      report(ctx, errors, 'listing the segments root', error);
+    report(ctx, errors, 'listing the segments root', error);
     return result;
   }
   const retainedSince = now - ctx.config.retainAfterStopSeconds * 1000;
   const graceMs = ctx.config.unreferencedDirGraceSeconds * 1000;
-  for (const entry of entries) {
-    if (!entry.isDirectory()) continue;
-    const dir = path.join(root, entry.name);
+  for (const name of dirs) {
     try {
-      const session = isSafeId(entry.name) ? await ctx.sessions.get(entry.name) : null;
-      if (session && session.segmentDir === entry.name) {
+      const session = isSafeId(name) ? await ctx.sessions.get(name) : null;
+      if (session && session.segmentDir === name) {
         if (isLive(session) || session.endedAt === null || session.endedAt.getTime() >= retainedSince)
           continue;
-        await rm(dir, { recursive: true, force: true });
+        await ctx.segments.deleteLayout({ dir: name });
         result.expired++;
         continue;
       }
-      if (!ctx.config.sweepUnreferencedDirs || !isSweepCandidate(entry.name)) continue; // not ours to delete
+      if (!ctx.segments.local) continue; // the bucket's lifecycle rule covers these
+      if (!ctx.config.sweepUnreferencedDirs || !isSweepCandidate(name)) continue; // not ours to delete
+      const dir = path.join(ctx.config.segmentsDir, name);
       if (now - (await newestActivityMs(dir)) < graceMs) continue;
       // A session created since the lookup above protects its directory too.
-      if (isSafeId(entry.name) && (await ctx.sessions.get(entry.name))?.segmentDir === entry.name) continue;
+      if ((await ctx.sessions.get(name))?.segmentDir === name) continue;
       await rm(dir, { recursive: true, force: true });
       result.unreferenced++;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      report(ctx, errors, `sweeping ${dir}`, error);
+      report(ctx, errors, `sweeping ${name}`, error);
     }
   }
   return result;

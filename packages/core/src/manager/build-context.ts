@@ -12,6 +12,7 @@ import { CaptureSlots } from '../runtime/capture-slots.js';
 import type { ManagerContext } from '../runtime/context.js';
 import { createSegmentProber } from '../segments/segment-probe.js';
 import { LocalClipStorage } from '../storage/local-clip-storage.js';
+import { LocalSegmentSourceFactory } from '../storage/local-segment-source.js';
 import type { ReplayBufferManagerOptions } from './options.js';
 
 /** Production's limits: 3 saves a minute and 15 an hour per user. */
@@ -38,6 +39,7 @@ export function buildContext(
   const media =
     options.media ??
     new FfmpegMediaPipeline({ ffmpegPath: config.ffmpegPath, ffprobePath: config.ffprobePath });
+  const segmentProber = createSegmentProber();
   const rateLimiter = coordination.rateLimiter ?? new SlidingWindowRateLimiter(DEFAULT_CAPTURE_RATE_LIMITS);
   if (missing.length > 0) {
     // After the constructor returns, so a listener attached right away hears it.
@@ -59,7 +61,9 @@ export function buildContext(
     media: withPreviewRemux(media, config.ffmpegPath),
     notifier: coordination.notifier ?? new InProcessNotifier(),
     jobLock: coordination.jobLock ?? new InProcessJobLock(),
-    segmentProber: createSegmentProber(),
+    segmentProber,
+    segments:
+      options.segments ?? new LocalSegmentSourceFactory(config.segmentsDir, { prober: segmentProber }),
     events,
     captureSlots: new CaptureSlots(config.maxConcurrentCaptures),
     rateLimiter: rateLimiter === false ? null : rateLimiter,

@@ -10,6 +10,7 @@ import type { MediaPipeline } from '../ports/media-pipeline.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger } from '../ports/quota-ledger.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { SegmentSourceFactory } from '../ports/segment-source.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { AuthorizeHook, PreviewUrlBuilder, ResolveParticipantHook } from '../runtime/context.js';
 
@@ -58,6 +59,12 @@ export interface ReplayBufferManagerOptions {
   media?: MediaPipeline;
   /** Default: a LocalClipStorage in `config.clipsDir`. */
   storage?: ClipStorage;
+  /**
+   * Where the egress's segments are read from. Default: the local directory `config.segmentsDir`
+   * (`LocalSegmentSourceFactory`). For a bucket (LiveKit Cloud), `S3SegmentSourceFactory` from
+   * @livekit-replay/storage-s3, with the egress uploading under the same key prefix.
+   */
+  segments?: SegmentSourceFactory;
   /** Default: livekit-server-sdk's EgressClient with `config.livekit`. */
   egress?: EgressGateway;
   hooks?: ReplayHooks;

@@ -7,6 +7,7 @@ import type { Segment } from '../segments/types.js';
 import { joinRunsToClip, type MuxedClip, muxRunToClip, muxRunToTs } from './clip-mux.js';
 import { planRun, planSeconds, type RunPlan, splitRuns, validateCutRequest } from './cut-plan.js';
 import { encodeHead, type SourceFacts } from './head-encode.js';
+import { materializeSegments } from './materialize-segments.js';
 import { ffprobeClip } from './probe.js';
 import {
   resolveFfmpegPath,
@@ -118,6 +119,21 @@ export class FfmpegMediaPipeline implements MediaPipeline {
 
   async cut(request: CutRequest): Promise<CutResult> {
     validateCutRequest(request);
+    // Segments in object storage become files for concat: (only those selected; always removed).
+    const files = await materializeSegments(
+      request.source,
+      request.segments,
+      request.workDir,
+      request.signal,
+    );
+    try {
+      return await this.cutFiles({ ...request, segments: files.segments });
+    } finally {
+      await files.release();
+    }
+  }
+
+  private async cutFiles(request: CutRequest): Promise<CutResult> {
     const { signal } = request;
     const progress = monotonicProgress(request.onProgress);
     let createdWorkDir: string | undefined;

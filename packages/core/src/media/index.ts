@@ -1,4 +1,5 @@
 export { FfmpegMediaPipeline, type FfmpegMediaPipelineOptions, splitRuns } from './ffmpeg-media-pipeline.js';
+export { type MaterializedSegments, materializeSegments } from './materialize-segments.js';
 export { sha256File } from './probe.js';
 export {
   failureError,

@@ -1,5 +1,10 @@
 import type { Readable } from 'node:stream';
-import type { Segment, SegmentDirectoryLayout, SegmentIndexSnapshot } from '../segments/types.js';
+import type {
+  Segment,
+  SegmentAnomaly,
+  SegmentDirectoryLayout,
+  SegmentIndexSnapshot,
+} from '../segments/types.js';
 import type { ByteRange } from './clip-storage.js';
 
 /**
@@ -12,6 +17,14 @@ export interface ListSegmentsOptions {
   /** A stretch longer than this between one segment's end and the next start is a gap. */
   gapToleranceMs?: number;
   signal?: AbortSignal;
+  /**
+   * The egress has ended: nothing is still being written, so the newest segment nothing lists
+   * may be used once it is complete (a directory cannot tell otherwise; a bucket lists only
+   * complete objects and may ignore this).
+   */
+  egressEnded?: boolean;
+  /** Told about values the source did not believe (implausible times, unsafe files). */
+  onAnomaly?: (anomaly: SegmentAnomaly) => void;
 }
 
 export interface OpenSegmentOptions {
@@ -61,7 +74,23 @@ export interface SegmentSource extends SegmentReader {
   deleteSegments(segments: readonly Pick<Segment, 'name'>[]): Promise<number>;
 }
 
-/** Makes a source for an egress's layout (one per session). */
+/**
+ * Makes the source of one egress (one per session). The manager passes the session's own
+ * layout with `dir` = the session's segment directory name (`rs_<hex>`, a safe id); the factory
+ * resolves it under its root (a directory, or a key prefix) and refuses anything else.
+ */
 export interface SegmentSourceFactory {
+  /** True when segments are files under a local directory (watchers and directory sweeps apply). */
+  readonly local: boolean;
+  /** The source of `layout`; the same source for the same layout while it is in use. */
   forLayout(layout: SegmentSourceLayout): SegmentSource;
+  /** Forgets the source of `layout.dir` (its session ended); a later `forLayout` starts afresh. */
+  release(layout: Pick<SegmentSourceLayout, 'dir'>): void;
+  /** Session directories (key prefixes) present under the root, for the retention sweep. */
+  listDirs(): Promise<string[]>;
+  /**
+   * Deletes everything the egress wrote under `layout.dir` (segments, playlists, manifest),
+   * in batches the backend accepts, and forgets its source. Succeeds when nothing is there.
+   */
+  deleteLayout(layout: Pick<SegmentSourceLayout, 'dir'>): Promise<void>;
 }

@@ -5,9 +5,14 @@ import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
 import { currentSessionSchema, parseInput } from '../runtime/inputs.js';
-import { ensureCached, previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
-import { authorizeOrThrow, readSessionIndex, resolveSession } from '../runtime/session-lifecycle.js';
-import { assertSegmentFiles } from '../segments/safe-files.js';
+import { previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
+import { ensureCachedFromSegment, withSegmentFile } from '../runtime/segment-files.js';
+import {
+  authorizeOrThrow,
+  readSessionIndex,
+  resolveSession,
+  segmentSourceOf,
+} from '../runtime/session-lifecycle.js';
 import type { SegmentIndexSnapshot } from '../segments/types.js';
 import type { ReplaySession } from '../types.js';
 import { buildPreviewPlaylist, defaultPreviewUrl, type PreviewPlaylist } from './playlist.js';
@@ -87,30 +92,35 @@ export async function getPreview(
     snapshot.segments,
     raw.urlFor ?? ctx.previewUrl ?? defaultPreviewUrl,
   );
-  const frameRate = raw.withFrameRate ? await sessionFrameRate(ctx, snapshot, session.id) : null;
+  const frameRate = raw.withFrameRate ? await sessionFrameRate(ctx, snapshot, session) : null;
   return { ...playlist, frameRate };
 }
 
 /** Frame rate of the session's video (probed once per session), so a trim UI can step a frame. */
 const frameRates = new WeakMap<ManagerContext, Map<string, number | null>>();
 
-async function sessionFrameRate(ctx: ManagerContext, snapshot: SegmentIndexSnapshot, sessionId: string) {
+async function sessionFrameRate(ctx: ManagerContext, snapshot: SegmentIndexSnapshot, session: ReplaySession) {
   let known = frameRates.get(ctx);
   if (!known) {
     known = new Map();
     frameRates.set(ctx, known);
   }
-  if (known.has(sessionId)) return known.get(sessionId) ?? null;
+  if (known.has(session.id)) return known.get(session.id) ?? null;
   const first = snapshot.segments[0];
   // A missing frame rate only disables frame stepping: not worth failing the preview for.
   const rate = first
-    ? await ctx.media.probe(first.path).then(
+    ? await withSegmentFile(
+        segmentSourceOf(ctx, session),
+        first,
+        previewCacheDirOf(ctx, session.id),
+        (file) => ctx.media.probe(file),
+      ).then(
         (p) => p.frameRate,
         () => null,
       )
     : null;
   if (known.size > 1000) known.clear();
-  known.set(sessionId, rate);
+  known.set(session.id, rate);
   return rate;
 }
 
@@ -131,7 +141,8 @@ export async function openPreviewSegment(
     });
   }
   const session = await loadPreviewableSession(ctx, raw);
-  const snapshot = await readSessionIndex(ctx, session);
+  const source = segmentSourceOf(ctx, session);
+  const snapshot = await readSessionIndex(ctx, session, source);
   const segment = snapshot.segments.find((s) => s.name === segmentName);
   if (!segment) throw segmentGone(segmentName);
   const cached = safeJoin(previewCacheDirOf(ctx, session.id), segment.name);
@@ -142,8 +153,7 @@ export async function openPreviewSegment(
       'The media pipeline cannot remux preview segments',
     );
   }
-  await assertSegmentFiles([segment]); // a regular file in the session's directory, no symlink/FIFO
-  await ensureCached(ctx, cached, (temp) => remux(segment.path, temp));
+  await ensureCachedFromSegment(ctx, source, segment, cached, (file, temp) => remux(file, temp));
   const info = await stat(cached).catch(() => null); // pruned meanwhile: answered as gone below
   if (!info) throw segmentGone(segmentName);
   return { stream: createReadStream(cached), sizeBytes: info.size, mimeType: 'video/mp2t' };

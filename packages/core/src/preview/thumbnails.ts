@@ -4,9 +4,9 @@ import type { Readable } from 'node:stream';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
 import type { ManagerContext, PreviewUrlBuilder } from '../runtime/context.js';
-import { ensureCached, previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
-import { readSessionIndex } from '../runtime/session-lifecycle.js';
-import { assertSegmentFiles } from '../segments/safe-files.js';
+import { previewCacheDirOf, pruneCacheDir } from '../runtime/preview-cache.js';
+import { ensureCachedFromSegment } from '../runtime/segment-files.js';
+import { readSessionIndex, segmentSourceOf } from '../runtime/session-lifecycle.js';
 import type { Segment } from '../segments/types.js';
 import { defaultPreviewUrl } from './playlist.js';
 import { loadPreviewableSession, type PreviewRequest, readPreviewableIndex } from './preview.js';
@@ -134,7 +134,8 @@ export async function openThumbnail(
   if (!match) throw invalid('Not a thumbnail name', 'name');
   const width = assertWidth(Number(match[2]));
   const session = await loadPreviewableSession(ctx, raw);
-  const snapshot = await readSessionIndex(ctx, session);
+  const source = segmentSourceOf(ctx, session);
+  const snapshot = await readSessionIndex(ctx, session, source);
   const segment = snapshot.segments.find((s) => stemOf(s) === match[1]);
   if (!segment) {
     throw new ReplayBufferError(
@@ -144,8 +145,9 @@ export async function openThumbnail(
     );
   }
   const target = safeJoin(previewCacheDirOf(ctx, session.id), THUMBNAIL_DIR, name);
-  await assertSegmentFiles([segment]); // a regular file in the session's directory, no symlink/FIFO
-  await ensureCached(ctx, target, (temp) => ctx.media.poster(segment.path, temp, 0, width));
+  await ensureCachedFromSegment(ctx, source, segment, target, (file, temp) =>
+    ctx.media.poster(file, temp, 0, width),
+  );
   const info = await stat(target);
   return { stream: createReadStream(target), sizeBytes: info.size, mimeType: 'image/jpeg' };
 }

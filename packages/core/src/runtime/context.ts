@@ -13,6 +13,7 @@ import type { MediaPipeline } from '../ports/media-pipeline.js';
 import type { Notifier } from '../ports/notifier.js';
 import type { QuotaLedger } from '../ports/quota-ledger.js';
 import type { RateLimiter } from '../ports/rate-limiter.js';
+import type { SegmentSourceFactory } from '../ports/segment-source.js';
 import type { SessionStore } from '../ports/session-store.js';
 import type { SegmentProber } from '../segments/segment-probe.js';
 import type { ReplaySession } from '../types.js';
@@ -69,6 +70,8 @@ export interface ManagerContext {
   jobLock: JobLock;
   /** Probes segments the playlist has not listed yet (cached). */
   segmentProber: SegmentProber;
+  /** Where sessions' segments are read from (a local directory, or a bucket). */
+  segments: SegmentSourceFactory;
   events: EventEmitter<ReplayManagerEvents>;
   captureSlots: CaptureSlots;
   rateLimiter: RateLimiter | null;

@@ -1,10 +1,9 @@
-import { rm } from 'node:fs/promises';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { toPublicSession } from '../events.js';
-import { safeJoin } from '../ids.js';
+import { assertSafeId, safeJoin } from '../ids.js';
+import type { SegmentSource, SegmentSourceLayout } from '../ports/segment-source.js';
 import { segmentAnomalyError } from '../segments/plausibility.js';
-import { readSegmentIndex } from '../segments/segment-index.js';
-import type { SegmentDirectoryLayout, SegmentIndexSnapshot } from '../segments/types.js';
+import type { SegmentIndexSnapshot } from '../segments/types.js';
 import { LIVE_SESSION_STATUSES, type ReplaySession } from '../types.js';
 import type { AuthorizeContext, ManagerContext, ReplayAction } from './context.js';
 import { notificationBase, notifyUser, reportError } from './context.js';
@@ -17,14 +16,18 @@ export function isLive(session: ReplaySession): boolean {
   return LIVE_SESSION_STATUSES.includes(session.status);
 }
 
-/** Absolute directory of a session's segments, as this process sees it. */
+/** Absolute directory of a session's segments, as this process sees it (local segments only). */
 export function segmentDirOf(ctx: ManagerContext, session: Pick<ReplaySession, 'segmentDir'>): string {
   return safeJoin(ctx.config.segmentsDir, session.segmentDir);
 }
 
-export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): SegmentDirectoryLayout {
+/**
+ * The session's egress layout as the segment source factory takes it: `dir` is the session's
+ * own directory name (a safe id), which the factory resolves under its root or key prefix.
+ */
+export function segmentLayoutOf(session: ReplaySession): SegmentSourceLayout {
   return {
-    dir: segmentDirOf(ctx, session),
+    dir: assertSafeId(session.segmentDir, 'segmentDir'),
     filenamePrefix: session.filenamePrefix,
     playlistName: session.playlistName,
     livePlaylistName: session.livePlaylistName,
@@ -33,10 +36,18 @@ export function segmentLayoutOf(ctx: ManagerContext, session: ReplaySession): Se
   };
 }
 
-/** What the session's directory holds right now (complete segments only). */
-export function readSessionIndex(ctx: ManagerContext, session: ReplaySession): Promise<SegmentIndexSnapshot> {
-  return readSegmentIndex(segmentLayoutOf(ctx, session), {
-    prober: ctx.segmentProber,
+/** Where the session's segments are read from (cached per session by the factory). */
+export function segmentSourceOf(ctx: ManagerContext, session: ReplaySession): SegmentSource {
+  return ctx.segments.forLayout(segmentLayoutOf(session));
+}
+
+/** What the session's segments are right now (complete segments only). */
+export function readSessionIndex(
+  ctx: ManagerContext,
+  session: ReplaySession,
+  source: SegmentSource = segmentSourceOf(ctx, session),
+): Promise<SegmentIndexSnapshot> {
+  return source.list({
     egressEnded: !isLive(session), // the newest file of an ended egress is complete
     onAnomaly: (anomaly) => ctx.events.emit('error', segmentAnomalyError(session.id, anomaly)),
   });
@@ -185,6 +196,8 @@ export async function endSession(
       });
     }
   }
+  // The source of an ended session is rebuilt on demand (saves within retention are rare).
+  ctx.segments.release({ dir: ended.segmentDir });
   ctx.events.emit('session:ended', ended);
   const base = notificationBase(ended);
   await notifyUser(
@@ -220,7 +233,7 @@ export async function activateSession(
   return active;
 }
 
-/** Removes a session's segment directory (retention over, or the start failed). */
+/** Removes everything a session's egress wrote (retention over, or the start failed). */
 export async function deleteSegments(ctx: ManagerContext, session: ReplaySession): Promise<void> {
-  await rm(segmentDirOf(ctx, session), { recursive: true, force: true });
+  await ctx.segments.deleteLayout({ dir: assertSafeId(session.segmentDir, 'segmentDir') });
 }
