@@ -9,6 +9,7 @@ export {
   s3ConfigFromEnv,
   s3Error,
 } from './config.js';
+export { deleteObjectBatches, MAX_DELETE_BATCH } from './delete-batches.js';
 export { egressS3Upload, withS3Upload } from './egress.js';
 export { assertStorageKey, normalizeKeyPrefix } from './keys.js';
 export { type ByteChunk, chunksOf, type RangedReadOptions, readChunks } from './ranged-reader.js';
@@ -20,7 +21,8 @@ export {
   s3ReplaySetupFromEnv,
 } from './replay-setup.js';
 export { S3ClipStorage, type S3ClipStorageOptions, type S3CommitResult } from './s3-clip-storage.js';
-export { MAX_DELETE_BATCH, S3SegmentSource, type S3SegmentSourceOptions } from './s3-segment-source.js';
+export { S3SegmentSource, type S3SegmentSourceOptions } from './s3-segment-source.js';
+export { S3SegmentSourceFactory, type S3SegmentSourceFactoryOptions } from './s3-segment-source-factory.js';
 export {
   type ListedObject,
   type MergeInput,

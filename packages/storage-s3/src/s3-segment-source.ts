@@ -1,10 +1,5 @@
 import type { Readable } from 'node:stream';
-import {
-  DeleteObjectsCommand,
-  GetObjectCommand,
-  ListObjectsV2Command,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import {
   assertSegmentPrefix,
@@ -19,13 +14,11 @@ import {
   type SegmentSourceLayout,
 } from '@livekit-replay/core/adapter';
 import { isNotFound, s3Error } from './config.js';
+import { deleteObjectBatches, MAX_DELETE_BATCH } from './delete-batches.js';
 import { normalizeKeyPrefix } from './keys.js';
 import { chunksOf, readChunks } from './ranged-reader.js';
 import { type ListedObject, mergeSegmentIndex, type SegmentTimingProbe } from './segment-merge.js';
 import { objectProber } from './segment-probe.js';
-
-/** DeleteObjects accepts at most 1000 keys per request. */
-export const MAX_DELETE_BATCH = 1000;
 
 export interface S3SegmentSourceOptions {
   client: S3Client;
@@ -152,32 +145,15 @@ export class S3SegmentSource implements SegmentSource {
   async deleteSegments(segments: readonly Pick<Segment, 'name'>[]): Promise<number> {
     const names = [...new Set(segments.map((s) => s.name))];
     for (const name of names) this.assertSegmentName(name);
-    for (let i = 0; i < names.length; i += this.deleteBatchSize) {
-      const batch = names.slice(i, i + this.deleteBatchSize);
-      let errors: { Key?: string; Code?: string }[] = [];
-      try {
-        const result = await this.client.send(
-          new DeleteObjectsCommand({
-            Bucket: this.bucket,
-            Delete: { Objects: batch.map((name) => ({ Key: this.keyOf(name) })), Quiet: true },
-          }),
-        );
-        errors = result.Errors ?? [];
-      } catch (error) {
-        throw s3Error(`delete ${batch.length} segments under ${this.keyPrefix || '/'}`, error);
-      }
-      const failed = new Set(errors.map((e) => e.Key));
-      for (const name of batch) if (!failed.has(this.keyOf(name))) this.objects.delete(name);
-      if (errors.length > 0) {
-        throw new ReplayBufferError(
-          ReplayErrorCode.STORAGE_ERROR,
-          `Could not delete ${errors.length} segments`,
-          {
-            details: { keys: errors.slice(0, 10).map((e) => e.Key), code: errors[0]?.Code },
-          },
-        );
-      }
-    }
+    await deleteObjectBatches(
+      this.client,
+      this.bucket,
+      names.map((name) => this.keyOf(name)),
+      this.deleteBatchSize,
+      (deleted) => {
+        for (const key of deleted) this.objects.delete(key.slice(this.keyPrefix.length));
+      },
+    );
     return names.length;
   }
 

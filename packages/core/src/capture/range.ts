@@ -128,6 +128,13 @@ export async function prepareRange(ctx: ManagerContext, input: RangeRequest): Pr
   return { session, source, snapshot, requested };
 }
 
+/**
+ * Margin for a completed segment to reach object storage and be listed (the local default is
+ * 1.5 s): egress uploads it, then re-uploads the live playlist, then we list. Still capped by
+ * `liveEdgeWaitSeconds`.
+ */
+export const REMOTE_LIVE_EDGE_MARGIN_MS = 5000;
+
 /** The segments of a range, and what the live-edge wait saw (for the clip's clampReason). */
 export interface SelectedRange {
   selection: SegmentSelection;
@@ -151,6 +158,8 @@ export async function selectRange(
     ? await waitForLiveEdge(() => readSessionIndex(ctx, session, source), snapshot, requested.endMs, {
         segmentDurationSeconds: session.segmentDurationSeconds,
         maxWaitMs: ctx.config.liveEdgeWaitSeconds * 1000,
+        // A bucket shows a segment only after its upload and a listing: allow for both.
+        ...(source.local ? {} : { marginMs: REMOTE_LIVE_EDGE_MARGIN_MS }),
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.onWaiting ? { onWaiting: options.onWaiting } : {}),
       })
