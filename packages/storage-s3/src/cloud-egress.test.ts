@@ -3,7 +3,7 @@
  * cloud mode (local outputs refused), core's LiveKitEgressGateway takes the upload and webhooks
  * from the config `s3ReplaySetup` builds, and the emulator uploads to s3rver.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
@@ -112,6 +112,7 @@ function recordingManager(overrides: Parameters<typeof replayConfigFromEnv>[1]) 
     config: config(overrides),
     stores: createMemoryStores(),
     storage: setup.storage,
+    segments: setup.segments,
     coordination: { rateLimiter: false },
   });
   managers.push(manager);
@@ -163,6 +164,18 @@ describe('egress to S3 on a LiveKit Cloud-like egress', () => {
     expect(await keysUnder(dir)).toEqual(
       expect.arrayContaining([uploads?.playlistKey, `${dir}${egressId}.json`]),
     );
+  });
+
+  it('the one-call setup saves from the bucket: the factory reads where the gateway had egress upload', async () => {
+    const { manager } = recordingManager(setup.config);
+    const started = await manager.startReplayBuffer(share('saver'));
+    await emu.waitForSegments(started.egressId as string, 8);
+    const clip = await manager.captureReplay({ userId: 'saver', durationSeconds: 4 });
+    expect(Math.abs(clip.durationSeconds - 4)).toBeLessThanOrEqual(0.1);
+    expect(await keysUnder(`clips/${clip.id}`)).toContain(`clips/${clip.id}.mp4`);
+    // Nothing of the buffer was written to local directories.
+    expect(await readdir(root)).not.toContain('scratch');
+    await manager.stopReplayBuffer({ userId: 'saver', sessionId: started.id });
   });
 
   it('hands the configured upload and per-egress webhooks to egress, and never shows the credentials', async () => {

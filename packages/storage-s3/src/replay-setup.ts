@@ -6,6 +6,7 @@ import { createS3Client, S3_ENV, type S3Config, s3ConfigFromEnv } from './config
 import { egressS3Upload } from './egress.js';
 import { normalizeKeyPrefix } from './keys.js';
 import { S3ClipStorage, type S3ClipStorageOptions } from './s3-clip-storage.js';
+import { S3SegmentSourceFactory, type S3SegmentSourceFactoryOptions } from './s3-segment-source-factory.js';
 
 export interface S3ReplaySetupOptions {
   /**
@@ -19,6 +20,8 @@ export interface S3ReplaySetupOptions {
   egressWebhooks?: EgressWebhook[];
   /** Tuning of the clip storage (temp dir, multipart part size, parallel parts). */
   clipStorage?: Omit<S3ClipStorageOptions, 'client' | 'bucket' | 'keyPrefix'>;
+  /** Tuning of the segment sources (ranged GET size and concurrency, relisting). */
+  segmentSources?: Omit<S3SegmentSourceFactoryOptions, 'client' | 'bucket' | 'keyPrefix'>;
 }
 
 /** The replay config fields an S3 deployment sets (merge with `replayConfigFromEnv(env, setup.config)`). */
@@ -39,6 +42,8 @@ export interface S3ReplaySetup {
   config: S3ReplayConfig;
   /** The manager's `storage`. */
   storage: S3ClipStorage;
+  /** The manager's `segments`: each session's segments under `<segment prefix>/<session dir>/`. */
+  segments: S3SegmentSourceFactory;
   /** Releases the client's sockets (after the manager closed). */
   close(): void;
 }
@@ -56,12 +61,16 @@ function configPrefix(prefix: string | undefined, name: string): string {
 }
 
 /**
- * One S3 configuration turned into the manager's storage and the config that makes LiveKit
- * egress upload segments to the same bucket:
+ * One S3 configuration turned into the manager's storage and segment sources, and the config
+ * that makes LiveKit egress upload segments to the same bucket:
  *
  * ```ts
  * const s3 = s3ReplaySetup(s3ConfigFromEnv());
- * new ReplayBufferManager({ config: replayConfigFromEnv(process.env, s3.config), storage: s3.storage });
+ * new ReplayBufferManager({
+ *   config: replayConfigFromEnv(process.env, s3.config),
+ *   storage: s3.storage,
+ *   segments: s3.segments,
+ * });
  * ```
  */
 export function s3ReplaySetup(config: S3Config, options: S3ReplaySetupOptions = {}): S3ReplaySetup {
@@ -90,6 +99,12 @@ export function s3ReplaySetup(config: S3Config, options: S3ReplaySetupOptions = 
       },
     },
     storage,
+    segments: new S3SegmentSourceFactory({
+      ...options.segmentSources,
+      client,
+      bucket: config.bucket,
+      keyPrefix: segmentsKeyPrefix,
+    }),
     close: () => client.destroy(),
   };
 }
