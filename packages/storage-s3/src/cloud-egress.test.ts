@@ -52,9 +52,13 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const manager of managers.splice(0)) await manager.close();
+  // Every egress over before the next test (and before close): one still ending would be
+  // writing its last segment and playlists while the emulator removes its staging directory.
   for (const egress of emu.egresses()) {
     if (egress.status === EgressStatus.EGRESS_STARTING || egress.status === EgressStatus.EGRESS_ACTIVE) {
       await emu.stopEgress(egress.egressId);
+    } else if (egress.status === EgressStatus.EGRESS_ENDING) {
+      await emu.waitForEnd(egress.egressId);
     }
   }
   emu.faults.reset();
