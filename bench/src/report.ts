@@ -3,6 +3,7 @@ import type { BrowserCheck } from './browser.js';
 import type { Fixture } from './fixtures.js';
 import type { MachineInfo } from './machine.js';
 import { renderStoreSections, type StoreResults, table } from './report-stores.js';
+import { renderS3Saves, type S3SaveBench } from './s3-save-bench.js';
 import type { IdleCost, SaveRow, SaveRun } from './save-bench.js';
 import { fmt, median } from './util.js';
 
@@ -12,6 +13,8 @@ export interface BenchResults extends StoreResults {
   fixture: Fixture;
   segmentDurations: number[];
   saves: SaveRow[];
+  /** The same saves from segments in S3 (s3rver on loopback). */
+  s3Saves?: S3SaveBench | null;
   capture: SaveRow | null;
   idle: IdleCost | null;
   browser: BrowserCheck[] | { error: string } | null;
@@ -321,6 +324,7 @@ export function renderReport(r: BenchResults): string {
     }
   }
 
+  push(...renderS3Saves(r.s3Saves));
   push(...renderStoreSections(r));
   push(
     '## The reference app: from the "Save" click to a playable clip',
@@ -332,7 +336,7 @@ export function renderReport(r: BenchResults): string {
     '```sh',
     'bash scripts/bench.sh                        # full run; writes BENCHMARKS.md and bench/UI-SAVE.md (+ ~4 min once for the 10-min 1080p fixture)',
     'pnpm bench -- --profile=dev                  # short 720p version, writes bench/.fixtures/BENCHMARKS.dev.md',
-    'pnpm bench -- --only=saves,capture           # sections: saves, capture, idle, browser, webhooks, sweep',
+    'pnpm bench -- --only=saves,capture           # sections: saves, s3, capture, idle, browser, webhooks, sweep',
     '```',
     '',
     'PostgreSQL (127.0.0.1:5432, database `test`; schema `lkr_bench`, dropped afterwards) and Redis (127.0.0.1:6379; its own key prefix) are needed for the webhook and sweep rows; without them those rows say "not measured". Override with `BENCH_POSTGRES_URL` / `BENCH_REDIS_URL`.',

@@ -12,6 +12,7 @@ import { benchVerifyOnly, benchWebhooks } from './lifecycle.js';
 import { currentLoad, describeMachine } from './machine.js';
 import { benchSweep } from './maintenance.js';
 import { type BenchResults, renderReport } from './report.js';
+import { benchS3Saves } from './s3-save-bench.js';
 import { benchIdleCost, benchSaves, liveSaveJob, readFixtureIndex, SAVE_ALGORITHMS } from './save-bench.js';
 import type { StoreKind } from './stores.js';
 import { errorMessage, FIXTURES_DIR, log, REPO_ROOT } from './util.js';
@@ -54,7 +55,7 @@ const PROFILES: Record<'full' | 'dev', Profile> = {
   },
 };
 
-const SECTIONS = ['saves', 'capture', 'idle', 'browser', 'webhooks', 'sweep'] as const;
+const SECTIONS = ['saves', 's3', 'capture', 'idle', 'browser', 'webhooks', 'sweep'] as const;
 type Section = (typeof SECTIONS)[number];
 
 async function main(): Promise<void> {
@@ -99,6 +100,7 @@ async function main(): Promise<void> {
     fixture,
     segmentDurations: snapshot.segments.map((s) => s.durationSeconds),
     saves: [],
+    s3Saves: null,
     capture: null,
     idle: null,
     browser: null,
@@ -119,6 +121,16 @@ async function main(): Promise<void> {
         job: liveSaveJob(snapshot, minutes * 60, workRoot),
         algorithms: SAVE_ALGORITHMS,
       })),
+      repeats: profile.repeats,
+      workRoot,
+    });
+  }
+  if (only.has('s3')) {
+    log(`saves from S3: last ${profile.minutes.join('/')} min, local vs s3rver on loopback`);
+    results.s3Saves = await benchS3Saves({
+      fixture,
+      snapshot,
+      minutes: profile.minutes,
       repeats: profile.repeats,
       workRoot,
     });

@@ -15,6 +15,7 @@ export class AppModule {
     manager: ReplayBufferManager;
     feed: MessageFeed;
     emulator: EgressEmulator | null;
+    redirectDownloads: boolean;
   }): DynamicModule {
     return {
       module: AppModule,
@@ -26,6 +27,7 @@ export class AppModule {
           authenticateSocket: (socket) => demoUserFromCookie(socket.handshake.headers.cookie)?.id,
           // Demo only: every signed-in user may use the admin routes.
           isAdmin: (req) => demoUserFromCookie(req.headers.cookie) !== null,
+          redirectDownloads: deps.redirectDownloads,
         }),
       ],
       controllers: [DemoAuthController, MessagesController, ScreenShareController],

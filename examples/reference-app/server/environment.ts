@@ -25,6 +25,13 @@ export interface AppEnvironment {
    * webhooks (LiveKit must then send its webhooks to /livekit/webhook).
    */
   serverAutoStart: boolean;
+  /**
+   * Where segments and clips live: `local` directories in the data dir, or `s3`: the egress
+   * uploads segments to a bucket (the emulator then refuses local outputs, like LiveKit Cloud)
+   * and clips go to the same bucket. The bucket is `REPLAY_S3_*` when `REPLAY_S3_BUCKET` is set,
+   * else a local S3 server (s3rver) started in this process with its objects in `<data dir>/s3`.
+   */
+  storage: 'local' | 's3';
   /** Built frontend served by the backend. */
   webDist: string;
 }
@@ -32,6 +39,10 @@ export interface AppEnvironment {
 export function readEnvironment(env: NodeJS.ProcessEnv = process.env): AppEnvironment {
   const dataDir = path.resolve(env.REPLAY_APP_DATA_DIR ?? path.join(appRoot, 'data'));
   const livekitUrl = env.LIVEKIT_URL?.trim();
+  const storage = env.REPLAY_STORAGE?.trim().toLowerCase() || 'local';
+  if (storage !== 'local' && storage !== 's3') {
+    throw new Error(`REPLAY_STORAGE must be local or s3, got "${env.REPLAY_STORAGE}".`);
+  }
   if (livekitUrl && (!env.LIVEKIT_API_KEY || !env.LIVEKIT_API_SECRET)) {
     throw new Error('LIVEKIT_URL is set: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET too.');
   }
@@ -49,6 +60,7 @@ export function readEnvironment(env: NodeJS.ProcessEnv = process.env): AppEnviro
         }
       : null,
     serverAutoStart: !livekitUrl || ['1', 'true', 'yes'].includes(env.REPLAY_SERVER_AUTO_START ?? ''),
+    storage,
     webDist: path.join(appRoot, 'web', 'dist'),
   };
 }

@@ -14,6 +14,7 @@ import { DEMO_CHANNEL, MessageFeed } from './messages.js';
 import { setUpReplay } from './replay-setup.js';
 
 const log = (line: string) => console.log(line);
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
 
 async function main(): Promise<void> {
   const env = readEnvironment();
@@ -23,7 +24,15 @@ async function main(): Promise<void> {
   manager.on('error', (error) => log(`[replay] ${error.message}`));
 
   const app = await NestFactory.create<NestExpressApplication>(
-    AppModule.create({ env, manager, feed, emulator: replay.emulator }),
+    AppModule.create({
+      env,
+      manager,
+      feed,
+      emulator: replay.emulator,
+      // Clip downloads redirect to presigned URLs, unless the bucket (the local S3 server on
+      // loopback) is out of reach of browsers on other machines: then the app proxies them.
+      redirectDownloads: !(replay.s3?.loopbackOnly && !isLoopback(env.host)),
+    }),
     { rawBody: true, logger: ['error', 'warn'] },
   );
   // biome-ignore lint/correctness/useHookAtTopLevel: Nest's method, not a React hook
@@ -69,6 +78,11 @@ async function main(): Promise<void> {
     replay.emulator
       ? '[app] LiveKit: the egress emulator, in this process (set LIVEKIT_URL for a real server)'
       : `[app] LiveKit: ${env.livekit?.url}`,
+  );
+  log(
+    replay.s3
+      ? `[app] storage: ${replay.s3.description}`
+      : `[app] storage: local directories under ${env.dataDir} (REPLAY_STORAGE=s3 for a bucket)`,
   );
 }
 

@@ -1,7 +1,7 @@
 /**
  * Builds the replay manager's options from the environment: LiveKit (real, or the in-process
  * emulator), stores (SQLite by default, PostgreSQL by URL; Redis for several instances),
- * directories, and the app's hooks (participants → users for autoStart, the chat as ClipSharer).
+ * directories or a bucket (REPLAY_STORAGE=s3), and the app's hooks (participants → users for autoStart, the chat as ClipSharer).
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
@@ -18,10 +18,13 @@ import { type EgressEmulator, startEgressEmulator } from '@livekit-replay/testin
 import { DEMO_USERS } from './demo-auth.js';
 import type { AppEnvironment } from './environment.js';
 import { DEMO_CHANNEL, type MessageFeed } from './messages.js';
+import { type AppS3, startAppS3 } from './s3-storage.js';
 
 export interface ReplaySetup {
   managerOptions: ReplayBufferManagerOptions;
   emulator: EgressEmulator | null;
+  /** REPLAY_STORAGE=s3: the bucket segments and clips live in. */
+  s3: AppS3 | null;
   /** Closes what this setup opened (database, Redis, emulator), after the app closed. */
   close(): Promise<void>;
 }
@@ -31,16 +34,19 @@ export async function setUpReplay(
   feed: MessageFeed,
   log: (line: string) => void,
 ): Promise<ReplaySetup> {
-  const segmentsDir = path.join(env.dataDir, 'segments');
+  // With S3 nothing is shared with the egress: this directory is the saves' scratch space only.
+  const segmentsDir = path.join(env.dataDir, env.storage === 's3' ? 'scratch' : 'segments');
   const clipsDir = path.join(env.dataDir, 'clips');
   await mkdir(segmentsDir, { recursive: true });
   await mkdir(clipsDir, { recursive: true });
+  const s3 = env.storage === 's3' ? await startAppS3(env.dataDir) : null;
 
   let emulator: EgressEmulator | null = null;
   let livekit = env.livekit;
   if (!livekit) {
     emulator = await startEgressEmulator({
-      segmentsRoot: segmentsDir,
+      // S3: uploads only, and local outputs refused as LiveKit Cloud refuses them.
+      ...(s3 ? { cloud: true } : { segmentsRoot: segmentsDir }),
       // Each emulated share starts with this much history, so every preset can be tried at once.
       historySeconds: Number(process.env.REPLAY_EMULATOR_HISTORY_SECONDS ?? 90),
       maxFrameRate: Number(process.env.REPLAY_EMULATOR_FPS ?? 15),
@@ -60,8 +66,14 @@ export async function setUpReplay(
   if (env.redisUrl) redis = createRedisAdapters({ url: env.redisUrl, keyPrefix: 'lkr-app:' });
 
   const managerOptions: ReplayBufferManagerOptions = {
-    // Every REPLAY_* variable of the core applies (buffer length, quota, …); these three are the app's.
-    config: replayConfigFromEnv(process.env, { livekit, segmentsDir, clipsDir }),
+    // Every REPLAY_* variable of the core applies (buffer length, quota, …); these are the app's.
+    config: replayConfigFromEnv(process.env, {
+      segmentsDir,
+      clipsDir,
+      ...s3?.setup.config, // S3: the egress uploads under the segment prefix
+      livekit: { ...livekit, ...s3?.setup.config.livekit },
+    }),
+    ...(s3 ? { storage: s3.setup.storage, segments: s3.setup.segments } : {}),
     stores: redis ? { ...stores, sessions: redis.sessions } : stores,
     coordination: redis
       ? { notifier: redis.notifier, jobLock: redis.jobLock, rateLimiter: redis.rateLimiter }
@@ -82,8 +94,10 @@ export async function setUpReplay(
   return {
     managerOptions,
     emulator,
+    s3,
     async close() {
       await emulator?.close();
+      await s3?.close();
       await redis?.close();
       await database.$disconnect();
     },

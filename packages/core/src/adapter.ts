@@ -8,7 +8,14 @@
 export { CAPTURE_PRESETS_SECONDS } from './buffer/buffer-status.js';
 export type { RoomStatus } from './buffer/room-status.js';
 export { reservationBytes } from './capture/range.js';
-export { REPLAY_ENV, REPLAY_ENV_UNITS, replayConfigSchema } from './config.js';
+export {
+  type EgressS3UploadInput,
+  type EgressWebhook,
+  REPLAY_ENV,
+  REPLAY_ENV_UNITS,
+  type ReplayConfigOverrides,
+  replayConfigSchema,
+} from './config.js';
 export { type ReplayBufferErrorOptions, replayErrorStatus, replayErrorUserMessages } from './errors.js';
 export {
   type NotificationBase,
@@ -39,6 +46,7 @@ export type { ShareClipResult } from './library/share.js';
 // LiveKit
 export {
   egressStateOf,
+  egressWebhooks,
   type LiveKitEgressGatewayOptions,
   toEgressSnapshot,
 } from './livekit/livekit-egress-gateway.js';

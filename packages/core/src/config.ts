@@ -4,6 +4,40 @@ import { ReplayBufferError, ReplayErrorCode } from './errors.js';
 
 const GB = 1024 ** 3;
 
+const httpUrl = z.url({ protocol: /^https?$/ });
+
+/** A per-egress webhook target: the `webhooks` field of an egress start request. */
+export const egressWebhookSchema = z.object({
+  /** Where LiveKit POSTs this egress's events. */
+  url: httpUrl,
+  /** The API key whose secret signs the webhook JWT (LiveKit's `signing_key`). */
+  signingKey: z.string().min(1),
+});
+
+/**
+ * LiveKit's `S3Upload` fields (an `S3Upload` from @livekit/protocol is accepted as is). Comes
+ * from the deployment's configuration only: LiveKit receives these credentials.
+ */
+export const egressS3UploadSchema = z
+  .object({
+    bucket: z.string().min(3),
+    region: z.string().default(''),
+    /** Custom endpoint (S3-compatible services); empty for AWS. Must be reachable from the egress. */
+    endpoint: z.union([z.literal(''), httpUrl]).default(''),
+    /** Empty (with an empty secret) lets a self-hosted egress use its own role. */
+    accessKey: z.string().default(''),
+    secret: z.string().default(''),
+    sessionToken: z.string().default(''),
+    forcePathStyle: z.boolean().default(false),
+  })
+  .refine((upload) => (upload.accessKey === '') === (upload.secret === ''), {
+    message: 'accessKey and secret go together',
+    path: ['secret'],
+  });
+
+export type EgressWebhook = z.input<typeof egressWebhookSchema>;
+export type EgressS3UploadInput = z.input<typeof egressS3UploadSchema>;
+
 /**
  * Everything the manager can be tuned with. Defaults are chosen for a chat app's screen share:
  * a 10-minute buffer of 2-second segments (finer segments mean a save waits less for the
@@ -20,6 +54,13 @@ export const replayConfigSchema = z.object({
      * accepted; one signed with a key that is not configured is refused.
      */
     webhookKeys: z.array(z.object({ apiKey: z.string().min(1), apiSecret: z.string().min(1) })).optional(),
+    /**
+     * Egress uploads segments and playlists to this bucket instead of writing local files
+     * (LiveKit Cloud refuses local outputs). `egressSegmentsDir` is then the key prefix.
+     */
+    egressUpload: z.object({ s3: egressS3UploadSchema }).optional(),
+    /** LiveKit also sends each buffer egress's events here (no project-wide webhook needed). */
+    egressWebhooks: z.array(egressWebhookSchema).optional(),
   }),
   /** Root where LiveKit egress writes segments, as this process sees it. */
   segmentsDir: z.string().min(1),
@@ -195,12 +236,42 @@ function webhookKeysFromEnv(
 }
 
 /**
+ * Per-egress webhooks from the environment: `LIVEKIT_EGRESS_WEBHOOK_URL` (one URL, or several
+ * separated by commas), signed with `LIVEKIT_EGRESS_WEBHOOK_SIGNING_KEY` (default: the API key).
+ */
+function egressWebhooksFromEnv(
+  env: Record<string, string | undefined>,
+  apiKey: string | undefined,
+): EgressWebhook[] | undefined {
+  const variable = 'LIVEKIT_EGRESS_WEBHOOK_URL';
+  const urls = (env[variable] ?? '')
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  if (urls.length === 0) return undefined;
+  for (const url of urls) {
+    if (!httpUrl.safeParse(url).success) {
+      throw new ReplayBufferError(ReplayErrorCode.CONFIG_INVALID, `${variable} must be http(s) URLs`, {
+        details: { fields: ['livekit.egressWebhooks'], variable },
+      });
+    }
+  }
+  const signingKey = env.LIVEKIT_EGRESS_WEBHOOK_SIGNING_KEY?.trim() || apiKey || '';
+  return urls.map((url) => ({ url, signingKey }));
+}
+
+/** What `replayConfigFromEnv` lets code set over the environment (`livekit` field by field). */
+export type ReplayConfigOverrides = Omit<Partial<ReplayConfigInput>, 'livekit'> & {
+  livekit?: Partial<ReplayConfigInput['livekit']>;
+};
+
+/**
  * Reads the configuration from environment variables (see REPLAY_ENV); `overrides` win.
  * Errors name the environment variable, not just the field.
  */
 export function replayConfigFromEnv(
   env: Record<string, string | undefined> = process.env,
-  overrides: Partial<ReplayConfigInput> = {},
+  overrides: ReplayConfigOverrides = {},
 ): ReplayConfig {
   const input: Record<string, unknown> = { livekit: {} };
   for (const [variable, field] of Object.entries(REPLAY_ENV)) {
@@ -234,10 +305,9 @@ export function replayConfigFromEnv(
   }
   const webhookKeys = webhookKeysFromEnv(env);
   if (webhookKeys.length > 0) (input.livekit as Record<string, unknown>).webhookKeys = webhookKeys;
-  const merged = {
-    ...input,
-    ...overrides,
-    livekit: { ...(input.livekit as object), ...(overrides.livekit ?? {}) },
-  };
-  return parseReplayConfig(merged);
+  const livekit: Record<string, unknown> = { ...(input.livekit as object), ...(overrides.livekit ?? {}) };
+  if (livekit.egressWebhooks === undefined) {
+    livekit.egressWebhooks = egressWebhooksFromEnv(env, livekit.apiKey as string | undefined);
+  }
+  return parseReplayConfig({ ...input, ...overrides, livekit });
 }

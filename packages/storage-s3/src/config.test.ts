@@ -1,6 +1,6 @@
 import { ReplayErrorCode } from '@livekit-replay/core';
 import { describe, expect, it } from 'vitest';
-import { egressS3Upload, egressWebhooks, s3ConfigFromEnv } from './index.js';
+import { egressS3Upload, egressWebhooks, s3ConfigFromEnv, s3ReplaySetupFromEnv } from './index.js';
 
 const env = {
   REPLAY_S3_BUCKET: 'replay-segments',
@@ -56,5 +56,34 @@ describe('S3 configuration', () => {
     expect(() => egressWebhooks([{ url: 'https://a.example', signingKey: '' }])).toThrow(
       expect.objectContaining({ code: ReplayErrorCode.CONFIG_INVALID }),
     );
+  });
+});
+
+describe('s3ReplaySetupFromEnv', () => {
+  it('turns REPLAY_S3_* into the clip storage and the config that sends egress to the bucket', () => {
+    const setup = s3ReplaySetupFromEnv({ ...env, REPLAY_S3_CLIPS_PREFIX: 'app/' });
+    try {
+      expect(setup.config.egressSegmentsDir).toBe('segments');
+      expect(setup.segmentsKeyPrefix).toBe('segments/');
+      expect(setup.config.livekit.egressUpload.s3).toMatchObject({
+        bucket: 'replay-segments',
+        endpoint: 'http://127.0.0.1:9000',
+        forcePathStyle: true,
+      });
+      expect(setup.storage.objectKey('clips/clip_a.mp4')).toBe('app/clips/clip_a.mp4');
+    } finally {
+      setup.close();
+    }
+    const nested = s3ReplaySetupFromEnv({ ...env, REPLAY_S3_SEGMENTS_PREFIX: '/replay/segments/' });
+    nested.close();
+    expect(nested.config.egressSegmentsDir).toBe('replay/segments');
+  });
+
+  it('refuses an unsafe or empty segment prefix with CONFIG_INVALID', () => {
+    for (const prefix of ['../up', 'a b', '/']) {
+      expect(() => s3ReplaySetupFromEnv({ ...env, REPLAY_S3_SEGMENTS_PREFIX: prefix })).toThrow(
+        expect.objectContaining({ code: ReplayErrorCode.CONFIG_INVALID }),
+      );
+    }
   });
 });

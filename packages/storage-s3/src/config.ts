@@ -32,6 +32,10 @@ export const S3_ENV = {
   sessionToken: 'REPLAY_S3_SESSION_TOKEN',
   forcePathStyle: 'REPLAY_S3_FORCE_PATH_STYLE',
   checksums: 'REPLAY_S3_CHECKSUMS',
+  /** Read by `s3ReplaySetupFromEnv` (default `segments`). */
+  segmentsKeyPrefix: 'REPLAY_S3_SEGMENTS_PREFIX',
+  /** Read by `s3ReplaySetupFromEnv` (default none). */
+  clipsKeyPrefix: 'REPLAY_S3_CLIPS_PREFIX',
 } as const;
 
 function configError(message: string): ReplayBufferError {

@@ -1,5 +1,4 @@
-import { S3Upload, type SegmentedFileOutput, WebhookConfig } from '@livekit/protocol';
-import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
+import { S3Upload, type SegmentedFileOutput } from '@livekit/protocol';
 import { parseS3Config, type S3Config } from './config.js';
 
 /**
@@ -26,32 +25,4 @@ export function withS3Upload(output: SegmentedFileOutput, config: S3Config): Seg
   const copy = output.clone();
   copy.output = { case: 's3', value: egressS3Upload(config) };
   return copy;
-}
-
-export interface EgressWebhook {
-  /** Where LiveKit POSTs this egress's events (https in production). */
-  url: string;
-  /** The API key whose secret signs the webhook JWT (LiveKit's `signing_key`). */
-  signingKey: string;
-}
-
-/**
- * Per-egress webhooks (`webhooks` on the start request): a LiveKit Cloud project then needs no
- * dashboard webhook for egress events.
- */
-export function egressWebhooks(hooks: readonly EgressWebhook[]): WebhookConfig[] {
-  return hooks.map((hook) => {
-    let url: URL;
-    try {
-      url = new URL(hook.url);
-    } catch {
-      throw new ReplayBufferError(ReplayErrorCode.CONFIG_INVALID, 'egress webhook url must be a URL');
-    }
-    if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-      throw new ReplayBufferError(ReplayErrorCode.CONFIG_INVALID, 'egress webhook url must be http(s)');
-    }
-    if (!hook.signingKey)
-      throw new ReplayBufferError(ReplayErrorCode.CONFIG_INVALID, 'egress webhook needs a signing key');
-    return new WebhookConfig({ url: url.toString(), signingKey: hook.signingKey });
-  });
 }

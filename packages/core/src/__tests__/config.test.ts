@@ -101,3 +101,76 @@ describe('replayConfigFromEnv', () => {
     );
   });
 });
+
+describe('egress upload and per-egress webhooks', () => {
+  const env = {
+    LIVEKIT_URL: 'https://project.livekit.cloud',
+    LIVEKIT_API_KEY: 'APIkey',
+    LIVEKIT_API_SECRET: 'secret',
+    REPLAY_SEGMENTS_DIR: '/tmp/lkr/segments',
+    REPLAY_CLIPS_DIR: '/tmp/lkr/clips',
+  };
+  const upload = { bucket: 'replay-bucket', region: 'auto', accessKey: 'AKIA', secret: 'top-secret-value' };
+
+  it('reads LIVEKIT_EGRESS_WEBHOOK_URL (several, comma-separated), signed with the API key by default', () => {
+    const config = replayConfigFromEnv({
+      ...env,
+      LIVEKIT_EGRESS_WEBHOOK_URL: 'https://a.example/livekit/webhook, https://b.example/hook',
+    });
+    expect(config.livekit.egressWebhooks).toEqual([
+      { url: 'https://a.example/livekit/webhook', signingKey: 'APIkey' },
+      { url: 'https://b.example/hook', signingKey: 'APIkey' },
+    ]);
+    const signed = replayConfigFromEnv({
+      ...env,
+      LIVEKIT_EGRESS_WEBHOOK_URL: 'https://a.example/hook',
+      LIVEKIT_EGRESS_WEBHOOK_SIGNING_KEY: 'APIother',
+    });
+    expect(signed.livekit.egressWebhooks).toEqual([
+      { url: 'https://a.example/hook', signingKey: 'APIother' },
+    ]);
+    expect(replayConfigFromEnv(env).livekit.egressWebhooks).toBeUndefined();
+  });
+
+  it('names LIVEKIT_EGRESS_WEBHOOK_URL when a URL is not http(s)', () => {
+    expect(() => replayConfigFromEnv({ ...env, LIVEKIT_EGRESS_WEBHOOK_URL: 'ftp://a.example' })).toThrow(
+      expect.objectContaining({
+        code: 'CONFIG_INVALID',
+        message: expect.stringContaining('LIVEKIT_EGRESS_WEBHOOK_URL'),
+      }),
+    );
+  });
+
+  it('takes the upload as an override beside the environment and fills LiveKit defaults', () => {
+    const config = replayConfigFromEnv(env, {
+      egressSegmentsDir: 'segments',
+      livekit: { egressUpload: { s3: upload } },
+    });
+    expect(config.livekit.url).toBe(env.LIVEKIT_URL);
+    expect(config.egressSegmentsDir).toBe('segments');
+    expect(config.livekit.egressUpload?.s3).toEqual({
+      ...upload,
+      endpoint: '',
+      sessionToken: '',
+      forcePathStyle: false,
+    });
+  });
+
+  it('refuses a bad upload naming the field, never its value', () => {
+    for (const [s3, field] of [
+      [{ ...upload, bucket: '' }, 'bucket'],
+      [{ ...upload, endpoint: 'ftp://s3.example' }, 'endpoint'],
+      [{ ...upload, accessKey: '' }, 'secret'],
+    ] as const) {
+      let caught: ReplayBufferError | undefined;
+      try {
+        parseReplayConfig({ ...base, livekit: { ...base.livekit, egressUpload: { s3 } } });
+      } catch (error) {
+        caught = error as ReplayBufferError;
+      }
+      expect(caught?.code).toBe('CONFIG_INVALID');
+      expect(caught?.message).toContain(`livekit.egressUpload.s3.${field}`);
+      expect(JSON.stringify([caught?.message, caught?.details])).not.toContain(upload.secret);
+    }
+  });
+});

@@ -1,4 +1,4 @@
-import { SegmentedFileSuffix } from '@livekit/protocol';
+import { S3Upload, SegmentedFileSuffix, WebhookConfig } from '@livekit/protocol';
 import {
   EgressClient,
   type EgressInfo,
@@ -6,6 +6,12 @@ import {
   SegmentedFileOutput,
   ServerError,
 } from 'livekit-server-sdk';
+import {
+  type EgressS3UploadInput,
+  type EgressWebhook,
+  egressS3UploadSchema,
+  egressWebhookSchema,
+} from '../config.js';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import type { EgressGateway, StartSegmentedEgressRequest } from '../ports/egress-gateway.js';
 import type { EgressSnapshot, EgressState } from '../types.js';
@@ -17,6 +23,47 @@ export interface LiveKitEgressGatewayOptions {
   apiSecret: string;
   /** Per-request timeout, seconds. */
   requestTimeoutSeconds?: number;
+  /**
+   * Upload segments and playlists to this bucket instead of writing local files (LiveKit Cloud
+   * refuses local outputs); `filenamePrefix` is then a key. From the deployment's configuration
+   * only (`config.livekit.egressUpload`; storage-s3's `egressS3Upload` builds it).
+   */
+  egressUpload?: { s3: EgressS3UploadInput };
+  /** Sent as the start request's `webhooks`: LiveKit posts this egress's events there too. */
+  egressWebhooks?: readonly EgressWebhook[];
+}
+
+function configError(message: string, field: string): ReplayBufferError {
+  // Names the field only: the values hold credentials.
+  return new ReplayBufferError(ReplayErrorCode.CONFIG_INVALID, message, { details: { fields: [field] } });
+}
+
+/** Checks the upload fields and builds LiveKit's message (a fresh copy, never the caller's object). */
+function s3UploadOf(input: EgressS3UploadInput): S3Upload {
+  const parsed = egressS3UploadSchema.safeParse(input);
+  if (!parsed.success) {
+    const fields = parsed.error.issues.map((issue) => issue.path.join('.')).join(', ');
+    throw configError(`egress upload is invalid (${fields})`, 'livekit.egressUpload');
+  }
+  return new S3Upload(parsed.data);
+}
+
+/**
+ * The `webhooks` of an egress start request; throws `CONFIG_INVALID` for a URL that is not
+ * http(s) or a missing signing key.
+ */
+export function egressWebhooks(hooks: readonly EgressWebhook[]): WebhookConfig[] {
+  return hooks.map((hook) => {
+    const parsed = egressWebhookSchema.safeParse(hook);
+    if (!parsed.success) {
+      const url = parsed.error.issues.some((issue) => issue.path[0] === 'url');
+      throw configError(
+        url ? 'egress webhook url must be an http(s) URL' : 'egress webhook needs a signing key',
+        'livekit.egressWebhooks',
+      );
+    }
+    return new WebhookConfig(parsed.data);
+  });
 }
 
 const STATE_BY_STATUS: Record<number, EgressState> = {
@@ -65,6 +112,15 @@ function isGoneOrEnded(error: unknown): boolean {
   );
 }
 
+/** LiveKit Cloud's answer to a segmented output without an upload config. */
+function refusesLocalOutput(error: unknown): boolean {
+  return (
+    error instanceof ServerError &&
+    error.code === 'invalid_argument' &&
+    /invalid field: output/i.test(error.message)
+  );
+}
+
 function toGatewayError(error: unknown, action: string): ReplayBufferError {
   if (error instanceof ReplayBufferError) return error;
   if (error instanceof ServerError) {
@@ -106,11 +162,16 @@ function toGatewayError(error: unknown, action: string): ReplayBufferError {
 /** EgressGateway over livekit-server-sdk's EgressClient (Twirp over HTTP). */
 export class LiveKitEgressGateway implements EgressGateway {
   private readonly client: EgressClient;
+  private readonly upload: S3Upload | null;
+  private readonly webhooks: WebhookConfig[];
 
   constructor(options: LiveKitEgressGatewayOptions) {
     this.client = new EgressClient(options.url, options.apiKey, options.apiSecret, {
       requestTimeout: options.requestTimeoutSeconds ?? 10,
     });
+    // Checked here, so a bad deployment config fails at boot rather than at the first share.
+    this.upload = options.egressUpload ? s3UploadOf(options.egressUpload.s3) : null;
+    this.webhooks = egressWebhooks(options.egressWebhooks ?? []);
   }
 
   async startSegmentedEgress(request: StartSegmentedEgressRequest): Promise<EgressSnapshot> {
@@ -121,6 +182,7 @@ export class LiveKitEgressGateway implements EgressGateway {
       segmentDuration: request.segmentDurationSeconds,
       filenameSuffix:
         request.segmentNaming === 'TIMESTAMP' ? SegmentedFileSuffix.TIMESTAMP : SegmentedFileSuffix.INDEX,
+      ...(this.upload ? { output: { case: 's3' as const, value: this.upload.clone() } } : {}),
     });
     try {
       const info = await this.client.startTrackCompositeEgress(request.roomName, output, {
@@ -131,9 +193,17 @@ export class LiveKitEgressGateway implements EgressGateway {
           request.segmentDurationSeconds,
           request.sourceDimensions,
         ),
+        ...(this.webhooks.length > 0 ? { webhooks: this.webhooks.map((hook) => hook.clone()) } : {}),
       });
       return toEgressSnapshot(info);
     } catch (error) {
+      if (!this.upload && refusesLocalOutput(error)) {
+        throw new ReplayBufferError(
+          ReplayErrorCode.CONFIG_INVALID,
+          'LiveKit refused to write segments to local files (LiveKit Cloud, or egress with disallow_local_storage): configure livekit.egressUpload (storage-s3: s3ReplaySetup)',
+          { cause: error, details: { fields: ['livekit.egressUpload'] } },
+        );
+      }
       throw toGatewayError(error, 'start a recording');
     }
   }

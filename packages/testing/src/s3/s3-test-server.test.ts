@@ -1,5 +1,7 @@
-import { access } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   AbortMultipartUploadCommand,
   CreateMultipartUploadCommand,
@@ -71,5 +73,37 @@ describe('startS3TestServer', () => {
     }
     expect(await refused(port)).toBe(true);
     await expect(access(server.directory)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('keeps the objects in a given directory across a restart, and leaves it on close', async () => {
+    const parent = await mkdtemp(join(tmpdir(), 'lkr-s3-keep-'));
+    const directory = join(parent, 's3');
+    try {
+      const first = await startS3TestServer({ buckets: ['kept'], directory });
+      const client = (endpoint: string) =>
+        new S3Client({
+          region: first.region,
+          endpoint,
+          forcePathStyle: true,
+          credentials: { accessKeyId: first.accessKeyId, secretAccessKey: first.secretAccessKey },
+        });
+      const before = client(first.endpoint);
+      await before.send(new PutObjectCommand({ Bucket: 'kept', Key: 'clips/a.mp4', Body: 'bytes' }));
+      before.destroy();
+      await first.close();
+      await access(directory);
+
+      const second = await startS3TestServer({ buckets: ['kept'], directory });
+      const after = client(second.endpoint);
+      try {
+        const object = await after.send(new GetObjectCommand({ Bucket: 'kept', Key: 'clips/a.mp4' }));
+        expect(await object.Body?.transformToString()).toBe('bytes');
+      } finally {
+        after.destroy();
+        await second.close();
+      }
+    } finally {
+      await rm(parent, { recursive: true, force: true });
+    }
   });
 });

@@ -24,7 +24,7 @@ export interface S3TestServer {
   secretAccessKey: string;
   /** Buckets created at start. */
   buckets: string[];
-  /** Where the objects live on disk (removed by `close`). */
+  /** Where the objects live on disk (removed by `close` unless it was given). */
   directory: string;
   /** Every request, in arrival order. */
   readonly requests: readonly S3RequestRecord[];
@@ -37,6 +37,11 @@ export interface S3TestServer {
 export interface S3TestServerOptions {
   /** Buckets to create (names of at least 3 characters). Default: `['replay']`. */
   buckets?: string[];
+  /**
+   * Keep the objects in this directory (created if missing), across restarts: `close` leaves it.
+   * Default: a fresh temporary directory that `close` removes.
+   */
+  directory?: string;
 }
 
 /** What this file uses of s3rver 3.7.1 (it extends Koa; `middleware` is Koa's list). */
@@ -82,7 +87,7 @@ interface KoaContext {
 
 /**
  * Starts s3rver 3.7.1 (an S3-compatible server in pure JS, in this process) on 127.0.0.1 with
- * an ephemeral port and a fresh temporary directory. Credentials are s3rver's fixed
+ * an ephemeral port and a fresh temporary directory (or the given ones). Credentials are s3rver's fixed
  * `S3RVER`/`S3RVER`.
  *
  * s3rver 3.7.1 does not implement three operations the library relies on; they are added here
@@ -94,7 +99,10 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   // A non-literal specifier: s3rver ships no types (S3rverModule describes what is used).
   const { default: S3rver } = (await import('s3rver' as string)) as S3rverModule;
   const buckets = options.buckets ?? ['replay'];
-  const directory = await mkdtemp(join(tmpdir(), 'livekit-replay-s3-'));
+  const ownDirectory = options.directory === undefined;
+  const directory = options.directory ?? (await mkdtemp(join(tmpdir(), 'livekit-replay-s3-')));
+  if (!ownDirectory) await mkdir(directory, { recursive: true });
+  const removeDirectory = () => (ownDirectory ? rm(directory, { recursive: true, force: true }) : undefined);
   const server = new S3rver({
     address: '127.0.0.1',
     port: 0,
@@ -202,7 +210,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
   try {
     address = await server.run();
   } catch (error) {
-    await rm(directory, { recursive: true, force: true });
+    await removeDirectory();
     await rm(staging, { recursive: true, force: true });
     throw error;
   }
@@ -227,7 +235,7 @@ export async function startS3TestServer(options: S3TestServerOptions = {}): Prom
       // Keep-alive sockets of SDK clients would hold close() open.
       server.httpServer?.closeAllConnections();
       await closing;
-      await rm(directory, { recursive: true, force: true });
+      await removeDirectory();
       await rm(staging, { recursive: true, force: true });
     },
   };
