@@ -46,8 +46,9 @@ let clipStorage: S3ClipStorage;
 let session: ReplaySession;
 const stores = createMemoryStores();
 const user = uniqueId('s3-user');
-/** Set by a test: clip uploads fail as a dropped connection would. */
+/** Set by a test: clip uploads fail as a dropped connection would (a multipart one mid-way). */
 let failClipUploads = false;
+let clipCalls: Map<string, number>;
 
 const livekit = () => ({ url: emulator.url, apiKey: emulator.apiKey, apiSecret: emulator.apiSecret });
 const segmentsConfig = () => testConfig(server, SEGMENTS_BUCKET, 'WHEN_REQUIRED');
@@ -97,10 +98,15 @@ beforeAll(async () => {
   server = await startS3TestServer({ buckets: [SEGMENTS_BUCKET, CLIPS_BUCKET] });
   emulator = await startEgressEmulator({ cloud: true, historySeconds: HISTORY_SECONDS, maxFrameRate: FPS });
   const clips = countingClient(testConfig(server, CLIPS_BUCKET));
+  clipCalls = clips.calls;
+  let parts = 0;
   clips.client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = (context as { commandName?: string }).commandName ?? '';
-      if (failClipUploads && ['UploadPartCommand', 'PutObjectCommand'].includes(command)) {
+      const failing =
+        failClipUploads &&
+        (command === 'PutObjectCommand' || (command === 'UploadPartCommand' && ++parts === 2));
+      if (failing) {
         throw Object.assign(new Error('socket hang up'), { name: 'NetworkingError' });
       }
       return next(args);
@@ -112,6 +118,8 @@ beforeAll(async () => {
     bucket: CLIPS_BUCKET,
     keyPrefix: 'media',
     tempDir: path.join(root, 'clip-temp'),
+    partSizeBytes: 5 * 1024 * 1024,
+    queueSize: 1,
   });
   manager = managerWith({}, segmentFactory());
   const started = await manager.startReplayBuffer({
@@ -276,14 +284,18 @@ describe('capture from S3 segments into S3 clips', () => {
   it('an upload failure mid-save leaves no clip, no object, no multipart upload and no reserved quota', async () => {
     const before = await manager.getQuota({ userId: user });
     const clipsBefore = (await manager.listClips({ userId: user, limit: 100 })).items.length;
+    const multipartBefore = clipCalls.get('CreateMultipartUploadCommand') ?? 0;
     failClipUploads = true;
     try {
       await expect(
-        manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds: 20 }),
+        manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds: 60 }),
       ).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     } finally {
       failClipUploads = false;
     }
+    // The clip was big enough for a multipart upload, which failed on its second part.
+    expect(clipCalls.get('CreateMultipartUploadCommand')).toBe(multipartBefore + 1);
+    expect(clipCalls.get('AbortMultipartUploadCommand')).toBeGreaterThanOrEqual(1);
     const client = createS3Client(testConfig(server, CLIPS_BUCKET));
     const uploads = await client.send(
       new ListMultipartUploadsCommand({ Bucket: CLIPS_BUCKET, Prefix: 'media/' }),
