@@ -186,36 +186,6 @@ describe('capture from S3 segments into S3 clips', () => {
     }
   }, 90_000);
 
-  it('a hole in the bucket becomes a gap: the clip says so and skips exactly those frames', async () => {
-    const { segments } = await manager.getPreview({ sessionId: session.id, userId: user });
-    const hole = segments[segments.length - 12]!;
-    await createS3Client(segmentsConfig()).send(
-      new DeleteObjectCommand({
-        Bucket: SEGMENTS_BUCKET,
-        Key: `${KEY_PREFIX}/${session.segmentDir}/${hole.name}`,
-      }),
-    );
-    const holeStart = Date.parse(hole.start);
-    const holeEnd = holeStart + hole.durationSeconds * 1000;
-    // Another instance lists the bucket afresh (this one's incremental listing still knows
-    // the object until its next full listing).
-    const other = managerWith({}, segmentFactory());
-    const dto = await other.captureReplay({
-      sessionId: session.id,
-      userId: user,
-      startAt: holeStart - 3_000,
-      endAt: holeEnd + 3_000,
-    });
-    const clip = (await stores.clips.get(dto.id))!;
-    expect(clip.metadata.gaps).toHaveLength(1);
-    expect(Date.parse(clip.metadata.gaps[0]!.start)).toBe(holeStart);
-    const stamps = await readFrameStamps(await clipFile(clip.storageKey), { referenceMs: Date.now() });
-    expect(stamps.filter((s) => s >= holeStart && s < holeEnd)).toEqual([]);
-    expect(stamps.filter((s) => s < holeStart).length).toBeGreaterThan(20);
-    expect(stamps.filter((s) => s >= holeEnd).length).toBeGreaterThan(20);
-    await other.close();
-  }, 90_000);
-
   it('never uses a segment whose upload is still in progress, and uses it once complete', async () => {
     const egressId = session.egressId!;
     const heldIndex = (emulator.getEgress(egressId)?.segments.length ?? 0) + 2;
@@ -311,6 +281,36 @@ describe('capture from S3 segments into S3 clips', () => {
     expect(await readdir(path.join(root, 'clips', '.work')).catch(() => [])).toEqual([]);
     expect(await readdir(path.join(root, 'clip-temp')).catch(() => [])).toEqual([]);
   }, 60_000);
+  // Last here: until this instance's next full listing, saves over the hole would still try it.
+  it('a hole in the bucket becomes a gap: the clip says so and skips exactly those frames', async () => {
+    const { segments } = await manager.getPreview({ sessionId: session.id, userId: user });
+    const hole = segments[segments.length - 12]!;
+    await createS3Client(segmentsConfig()).send(
+      new DeleteObjectCommand({
+        Bucket: SEGMENTS_BUCKET,
+        Key: `${KEY_PREFIX}/${session.segmentDir}/${hole.name}`,
+      }),
+    );
+    const holeStart = Date.parse(hole.start);
+    const holeEnd = holeStart + hole.durationSeconds * 1000;
+    // Another instance lists the bucket afresh (this one's incremental listing still knows
+    // the object until its next full listing).
+    const other = managerWith({}, segmentFactory());
+    const dto = await other.captureReplay({
+      sessionId: session.id,
+      userId: user,
+      startAt: holeStart - 3_000,
+      endAt: holeEnd + 3_000,
+    });
+    const clip = (await stores.clips.get(dto.id))!;
+    expect(clip.metadata.gaps).toHaveLength(1);
+    expect(Date.parse(clip.metadata.gaps[0]!.start)).toBe(holeStart);
+    const stamps = await readFrameStamps(await clipFile(clip.storageKey), { referenceMs: Date.now() });
+    expect(stamps.filter((s) => s >= holeStart && s < holeEnd)).toEqual([]);
+    expect(stamps.filter((s) => s < holeStart).length).toBeGreaterThan(20);
+    expect(stamps.filter((s) => s >= holeEnd).length).toBeGreaterThan(20);
+    await other.close();
+  }, 90_000);
 });
 
 describe('retention and cleanup in the bucket', () => {
@@ -325,7 +325,8 @@ describe('retention and cleanup in the bucket', () => {
         deleteBatchSize: 4,
       }),
     );
-    const before = (await manager.getPreview({ sessionId: session.id, userId: user })).segments;
+    // The trimming instance's own (fresh) view: the hole made above is not in it.
+    const before = (await trimmer.getPreview({ sessionId: session.id, userId: user })).segments;
     const endOf = (s: { start: string; durationSeconds: number }) =>
       Date.parse(s.start) + s.durationSeconds * 1000;
     const trimStart = Date.now();
