@@ -105,6 +105,7 @@ export { type EgressOutcome, egressOutcome } from './runtime/egress-state.js';
 export { PREVIEW_CACHE_DIR } from './runtime/preview-cache.js';
 export { estimateClipBytes } from './segments/estimate.js';
 export * from './segments/index.js';
+export { LocalSegmentSource, type LocalSegmentSourceOptions } from './storage/local-segment-source.js';
 export {
   assertByteCount,
   assertExternalId,

@@ -59,4 +59,5 @@ export type {
   StreamReplayInput,
 } from './runtime/inputs.js';
 export { LocalClipStorage } from './storage/local-clip-storage.js';
+export { LocalSegmentSourceFactory } from './storage/local-segment-source.js';
 export type { WebhookResult } from './webhooks/webhooks.js';

@@ -46,8 +46,9 @@ let clipStorage: S3ClipStorage;
 let session: ReplaySession;
 const stores = createMemoryStores();
 const user = uniqueId('s3-user');
-/** Set by a test: clip uploads fail as a dropped connection would. */
+/** Set by a test: clip uploads fail as a dropped connection would (a multipart one mid-way). */
 let failClipUploads = false;
+let clipCalls: Map<string, number>;
 
 const livekit = () => ({ url: emulator.url, apiKey: emulator.apiKey, apiSecret: emulator.apiSecret });
 const segmentsConfig = () => testConfig(server, SEGMENTS_BUCKET, 'WHEN_REQUIRED');
@@ -97,10 +98,15 @@ beforeAll(async () => {
   server = await startS3TestServer({ buckets: [SEGMENTS_BUCKET, CLIPS_BUCKET] });
   emulator = await startEgressEmulator({ cloud: true, historySeconds: HISTORY_SECONDS, maxFrameRate: FPS });
   const clips = countingClient(testConfig(server, CLIPS_BUCKET));
+  clipCalls = clips.calls;
+  let parts = 0;
   clips.client.middlewareStack.add(
     (next, context) => async (args) => {
       const command = (context as { commandName?: string }).commandName ?? '';
-      if (failClipUploads && ['UploadPartCommand', 'PutObjectCommand'].includes(command)) {
+      const failing =
+        failClipUploads &&
+        (command === 'PutObjectCommand' || (command === 'UploadPartCommand' && ++parts === 2));
+      if (failing) {
         throw Object.assign(new Error('socket hang up'), { name: 'NetworkingError' });
       }
       return next(args);
@@ -112,6 +118,8 @@ beforeAll(async () => {
     bucket: CLIPS_BUCKET,
     keyPrefix: 'media',
     tempDir: path.join(root, 'clip-temp'),
+    partSizeBytes: 5 * 1024 * 1024,
+    queueSize: 1,
   });
   manager = managerWith({}, segmentFactory());
   const started = await manager.startReplayBuffer({
@@ -176,36 +184,6 @@ describe('capture from S3 segments into S3 clips', () => {
     } finally {
       emulator.faults.setPlaylistLag(0, session.egressId!);
     }
-  }, 90_000);
-
-  it('a hole in the bucket becomes a gap: the clip says so and skips exactly those frames', async () => {
-    const { segments } = await manager.getPreview({ sessionId: session.id, userId: user });
-    const hole = segments[segments.length - 12]!;
-    await createS3Client(segmentsConfig()).send(
-      new DeleteObjectCommand({
-        Bucket: SEGMENTS_BUCKET,
-        Key: `${KEY_PREFIX}/${session.segmentDir}/${hole.name}`,
-      }),
-    );
-    const holeStart = Date.parse(hole.start);
-    const holeEnd = holeStart + hole.durationSeconds * 1000;
-    // Another instance lists the bucket afresh (this one's incremental listing still knows
-    // the object until its next full listing).
-    const other = managerWith({}, segmentFactory());
-    const dto = await other.captureReplay({
-      sessionId: session.id,
-      userId: user,
-      startAt: holeStart - 3_000,
-      endAt: holeEnd + 3_000,
-    });
-    const clip = (await stores.clips.get(dto.id))!;
-    expect(clip.metadata.gaps).toHaveLength(1);
-    expect(Date.parse(clip.metadata.gaps[0]!.start)).toBe(holeStart);
-    const stamps = await readFrameStamps(await clipFile(clip.storageKey), { referenceMs: Date.now() });
-    expect(stamps.filter((s) => s >= holeStart && s < holeEnd)).toEqual([]);
-    expect(stamps.filter((s) => s < holeStart).length).toBeGreaterThan(20);
-    expect(stamps.filter((s) => s >= holeEnd).length).toBeGreaterThan(20);
-    await other.close();
   }, 90_000);
 
   it('never uses a segment whose upload is still in progress, and uses it once complete', async () => {
@@ -276,14 +254,18 @@ describe('capture from S3 segments into S3 clips', () => {
   it('an upload failure mid-save leaves no clip, no object, no multipart upload and no reserved quota', async () => {
     const before = await manager.getQuota({ userId: user });
     const clipsBefore = (await manager.listClips({ userId: user, limit: 100 })).items.length;
+    const multipartBefore = clipCalls.get('CreateMultipartUploadCommand') ?? 0;
     failClipUploads = true;
     try {
       await expect(
-        manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds: 20 }),
+        manager.captureReplay({ sessionId: session.id, userId: user, durationSeconds: 60 }),
       ).rejects.toMatchObject({ code: 'STORAGE_ERROR' });
     } finally {
       failClipUploads = false;
     }
+    // The clip was big enough for a multipart upload, which failed on its second part.
+    expect(clipCalls.get('CreateMultipartUploadCommand')).toBe(multipartBefore + 1);
+    expect(clipCalls.get('AbortMultipartUploadCommand')).toBeGreaterThanOrEqual(1);
     const client = createS3Client(testConfig(server, CLIPS_BUCKET));
     const uploads = await client.send(
       new ListMultipartUploadsCommand({ Bucket: CLIPS_BUCKET, Prefix: 'media/' }),
@@ -299,6 +281,36 @@ describe('capture from S3 segments into S3 clips', () => {
     expect(await readdir(path.join(root, 'clips', '.work')).catch(() => [])).toEqual([]);
     expect(await readdir(path.join(root, 'clip-temp')).catch(() => [])).toEqual([]);
   }, 60_000);
+  // Last here: until this instance's next full listing, saves over the hole would still try it.
+  it('a hole in the bucket becomes a gap: the clip says so and skips exactly those frames', async () => {
+    const { segments } = await manager.getPreview({ sessionId: session.id, userId: user });
+    const hole = segments[segments.length - 12]!;
+    await createS3Client(segmentsConfig()).send(
+      new DeleteObjectCommand({
+        Bucket: SEGMENTS_BUCKET,
+        Key: `${KEY_PREFIX}/${session.segmentDir}/${hole.name}`,
+      }),
+    );
+    const holeStart = Date.parse(hole.start);
+    const holeEnd = holeStart + hole.durationSeconds * 1000;
+    // Another instance lists the bucket afresh (this one's incremental listing still knows
+    // the object until its next full listing).
+    const other = managerWith({}, segmentFactory());
+    const dto = await other.captureReplay({
+      sessionId: session.id,
+      userId: user,
+      startAt: holeStart - 3_000,
+      endAt: holeEnd + 3_000,
+    });
+    const clip = (await stores.clips.get(dto.id))!;
+    expect(clip.metadata.gaps).toHaveLength(1);
+    expect(Date.parse(clip.metadata.gaps[0]!.start)).toBe(holeStart);
+    const stamps = await readFrameStamps(await clipFile(clip.storageKey), { referenceMs: Date.now() });
+    expect(stamps.filter((s) => s >= holeStart && s < holeEnd)).toEqual([]);
+    expect(stamps.filter((s) => s < holeStart).length).toBeGreaterThan(20);
+    expect(stamps.filter((s) => s >= holeEnd).length).toBeGreaterThan(20);
+    await other.close();
+  }, 90_000);
 });
 
 describe('retention and cleanup in the bucket', () => {
@@ -313,7 +325,8 @@ describe('retention and cleanup in the bucket', () => {
         deleteBatchSize: 4,
       }),
     );
-    const before = (await manager.getPreview({ sessionId: session.id, userId: user })).segments;
+    // The trimming instance's own (fresh) view: the hole made above is not in it.
+    const before = (await trimmer.getPreview({ sessionId: session.id, userId: user })).segments;
     const endOf = (s: { start: string; durationSeconds: number }) =>
       Date.parse(s.start) + s.durationSeconds * 1000;
     const trimStart = Date.now();

@@ -37,8 +37,8 @@ export class SegmentWatcher {
   /** Starts watching; resolves once the initial scan is done. */
   async start(): Promise<void> {
     if (this.watcher || this.closed) return;
-    // A bucket delivers no change events; polling list() per session would repeat what the
-    // segment cleanup pass does every tick (it trims object storage the same way), so it does.
+    // A bucket delivers no change events, and polling list() per session would repeat the
+    // segment cleanup pass, which trims object storage every tick: nothing to watch.
     if (!this.ctx.segments.local) return;
     const root = this.ctx.config.segmentsDir;
     await mkdir(root, { recursive: true });
