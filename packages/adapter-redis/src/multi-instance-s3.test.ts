@@ -13,17 +13,16 @@ import { ReplayBufferManager } from '@livekit-replay/core';
 import type { JobTickOutcome } from '@livekit-replay/core/adapter';
 import {
   createS3Client,
+  egressS3Upload,
   S3ClipStorage,
   type S3Config,
   S3SegmentSourceFactory,
-  withS3Upload,
 } from '@livekit-replay/storage-s3';
 import {
   type EgressEmulator,
   type S3TestServer,
   startEgressEmulator,
   startS3TestServer,
-  UploadingEgressGateway,
 } from '@livekit-replay/testing';
 import { uniqueId, waitFor } from '@livekit-replay/testing/contracts';
 import type { Redis } from 'ioredis';
@@ -81,7 +80,7 @@ beforeAll(async () => {
     managers.push(
       new ReplayBufferManager({
         config: {
-          livekit,
+          livekit: { ...livekit, egressUpload: { s3: egressS3Upload(s3Config(SEGMENTS_BUCKET)) } },
           segmentsDir: path.join(root, 'segments'),
           egressSegmentsDir: KEY_PREFIX,
           clipsDir: path.join(root, 'clips'),
@@ -107,9 +106,6 @@ beforeAll(async () => {
           keyPrefix: 'media',
           tempDir: path.join(root, 'clip-temp'),
         }),
-        egress: new UploadingEgressGateway(livekit, (output) =>
-          withS3Upload(output, s3Config(SEGMENTS_BUCKET)),
-        ),
       }),
     );
   }

@@ -19,7 +19,6 @@ import {
   type S3TestServer,
   startEgressEmulator,
   startS3TestServer,
-  UploadingEgressGateway,
 } from '@livekit-replay/testing';
 import {
   expectLiveSaveEndsAtPress,
@@ -29,7 +28,7 @@ import {
 } from '@livekit-replay/testing/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { countingClient, testConfig } from '../test/helpers.js';
-import { createS3Client, S3ClipStorage, S3SegmentSourceFactory, withS3Upload } from './index.js';
+import { createS3Client, egressS3Upload, S3ClipStorage, S3SegmentSourceFactory } from './index.js';
 
 const SEGMENTS_BUCKET = 'replay-segments';
 const CLIPS_BUCKET = 'replay-clips';
@@ -56,7 +55,8 @@ const segmentsConfig = () => testConfig(server, SEGMENTS_BUCKET, 'WHEN_REQUIRED'
 function managerWith(config: Record<string, unknown>, segments: S3SegmentSourceFactory) {
   return new ReplayBufferManager({
     config: {
-      livekit: livekit(),
+      // The real gateway: every start carries the upload to the segments bucket.
+      livekit: { ...livekit(), egressUpload: { s3: egressS3Upload(segmentsConfig()) } },
       segmentsDir: path.join(root, 'segments-never-created'),
       egressSegmentsDir: KEY_PREFIX,
       clipsDir: path.join(root, 'clips'),
@@ -67,7 +67,6 @@ function managerWith(config: Record<string, unknown>, segments: S3SegmentSourceF
     stores,
     storage: clipStorage,
     segments,
-    egress: new UploadingEgressGateway(livekit(), (output) => withS3Upload(output, segmentsConfig())),
     coordination: { rateLimiter: false },
   });
 }

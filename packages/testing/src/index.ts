@@ -16,4 +16,3 @@ export {
   type S3TestServerOptions,
   startS3TestServer,
 } from './s3/s3-test-server.js';
-export { UploadingEgressGateway } from './s3/upload-egress-gateway.js';
