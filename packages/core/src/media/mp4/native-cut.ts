@@ -8,6 +8,7 @@ import type { Segment } from '../../segments/types.js';
 import { coveredRange, EPS, planRuns, planSeconds, type RunPlan } from '../cut-plan.js';
 import { checkFrameCount } from '../verify-clip.js';
 import { AAC_FRAME_SAMPLES, type AacStreamInfo } from './aac-adts.js';
+import { Arena, BufferPool } from './buffer-pool.js';
 import { H264ParameterSets } from './h264-access-unit.js';
 import {
   avc1SampleEntry,
@@ -49,7 +50,10 @@ export async function cutNative(
   const byPath = new Map(request.segments.map((s) => [s.path, s]));
   // Boundary segments are read while planning and kept for the remux: no second read.
   const cached = new Map<string, Buffer>();
-  const read = (s: Segment) => readSegmentBytes(s, source, signal);
+  const pool = new BufferPool();
+  const audioPool = new BufferPool();
+  const videoPool = new BufferPool();
+  const read = (s: Segment) => readSegmentBytes(s, source, (size) => pool.take(size), signal);
   const prober = async (p: string): Promise<SegmentProbe> => {
     let bytes = cached.get(p);
     if (!bytes) {
@@ -124,13 +128,22 @@ export async function cutNative(
       const runEnd = firstTicks + runTicks[k]!;
       const startTicks = k === 0 ? keyTicks : firstTicks;
       const aacTicks = audioInfo ? (AAC_FRAME_SAMPLES * 90_000) / audioInfo.sampleRate : 0;
-      const samples = readSegmentSamples(bytes, hasAudio, sets, {
-        referenceTicks: ticks(plan.anchorPts),
-        keepVideo: (pts) => pts >= startTicks - HALF_MS && pts <= lastTicks + HALF_MS,
-        keepAudio: (pts) =>
-          (k === 0 ? pts + (aacTicks || 1920) > firstTicks + HALF_MS : pts >= firstTicks - HALF_MS) &&
-          pts < runEnd - HALF_MS,
-      });
+      const audioScratch = audioPool.take(Math.max(4096, bytes.length >> 3));
+      // Access units with 3-byte start codes grow by a byte per NAL: converted into here.
+      const videoScratch = videoPool.take(bytes.length);
+      const samples = readSegmentSamples(
+        bytes,
+        hasAudio,
+        sets,
+        {
+          referenceTicks: ticks(plan.anchorPts),
+          keepVideo: (pts) => pts >= startTicks - HALF_MS && pts <= lastTicks + HALF_MS,
+          keepAudio: (pts) =>
+            (k === 0 ? pts + (aacTicks || 1920) > firstTicks + HALF_MS : pts >= firstTicks - HALF_MS) &&
+            pts < runEnd - HALF_MS,
+        },
+        { audio: audioScratch, video: new Arena(videoScratch) },
+      );
       if (samples.audioInfo) {
         if (audioInfo && !audioInfo.config.equals(samples.audioInfo.config)) {
           throw new NativeRemuxUnsupported('the AAC configuration changes');
@@ -174,6 +187,15 @@ export async function cutNative(
           ...samples.audio.map((f) => f.data),
         ]);
       }
+      // The samples are views of these buffers: reuse them once their write is done.
+      writing.then(
+        () => {
+          pool.release(bytes);
+          audioPool.release(audioScratch);
+          videoPool.release(videoScratch);
+        },
+        () => undefined,
+      );
       doneBytes += segment.sizeBytes;
       progress(Math.min(0.99, doneBytes / totalBytes));
     }
