@@ -35,9 +35,13 @@ const HALF_MS = 45;
  *
  * Frame accuracy without re-encoding: the video is copied from the keyframe at or before the
  * first requested frame and an edit list (`elst` media_time) starts presentation at that
- * frame; the audio gets its own edit so both start at the same instant. Verified (see the
- * tests): ffmpeg/ffprobe decode and show exactly the edited range (frame stamps), and
- * Chromium's `<video>` starts at the edited frame and reports the edited duration.
+ * frame; the audio gets its own edit so both start at the same instant. Verified with frame
+ * stamps (native-remux.test.ts, ffmpeg-media-pipeline.test.ts): ffmpeg/ffprobe decode exactly
+ * the edited range (first/last frame within one frame, start_time 0 for both streams), and
+ * Chromium's `<video>` (src=, moov at the end over HTTP Range) shows the requested frame at 0
+ * and reports the edited duration; with media_time forced to 0 both showed the keyframe
+ * instead (610 ms early), so the edit is what they honour. Non-fragmented on purpose: edit
+ * lists in fragmented files are where players disagree.
  *
  * Throws NativeRemuxUnsupported (before or while writing) for what it does not handle;
  * the caller removes the output and cuts with ffmpeg.
