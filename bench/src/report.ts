@@ -281,7 +281,7 @@ export function renderReport(r: BenchResults): string {
         'text',
       ),
       '',
-      `Ratio seed / ours: ${x(ratio(wall(c, 'seed-capture'), wall(c, 'capture')))}. The poster is taken from the segment while the clip is cut (a third process in parallel), so it does not add to the save's time.`,
+      `Ratio seed / ours: ${x(ratio(wall(c, 'seed-capture'), wall(c, 'capture')))}. The poster (one ffmpeg on a segment, the save's only process) starts with the cut; now that the cut runs in-process it finishes after the cut, so for a short save the poster, not the cut, sets the time (the save awaits it before recording the clip).`,
       '',
     );
   }

@@ -44,9 +44,12 @@ export interface FfmpegMediaPipelineOptions {
 }
 
 /**
- * MediaPipeline on ffmpeg, spawned through the one process runner.
+ * The MediaPipeline: saves of H.264 + AAC segments (what LiveKit writes) are remuxed in-process
+ * (media/mp4: non-fragmented MP4, frame-exact through edit lists, no process); posters,
+ * probes and anything the native remux does not take (other codecs, B-frames, input it cannot
+ * parse safely) run ffmpeg, spawned through the one process runner.
  *
- * A save reads the boundary segments' MPEG-TS headers in-process (frame times, keyframes,
+ * The ffmpeg cut (`remux: 'ffmpeg'`, and the fallback) reads the boundary segments' MPEG-TS headers in-process (frame times, keyframes,
  * PIDs, SPS), then runs one ffmpeg: the segments joined by byte concatenation (`concat:`),
  * stream-copied from the first frame to the end bound into fragmented MP4 on stdout, which
  * Node hashes while writing it. `accurate` mode runs one more ffmpeg first when the start is

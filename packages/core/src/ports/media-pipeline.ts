@@ -17,7 +17,8 @@ export interface CutRequest {
   startMs: number;
   endMs: number;
   /**
-   * `accurate`: first and last frames within one frame of the range (boundary GOPs re-encoded).
+   * `accurate`: first and last frames within one frame of the range (an edit list over the
+   * copied GOP, or the boundary GOP re-encoded when the pipeline falls back to ffmpeg).
    * `fast`: stream copy only, snapping the start to the previous keyframe.
    */
   mode: 'accurate' | 'fast';
@@ -30,7 +31,7 @@ export interface CutRequest {
   outputPath: string;
   /** Scratch directory for intermediate files; the pipeline removes what it creates. */
   workDir: string;
-  /** Aborting kills the ffmpeg processes and removes the output and the scratch files. */
+  /** Aborting stops the cut (kills any ffmpeg process) and removes the output and the scratch files. */
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
 }
@@ -47,7 +48,7 @@ export interface CutResult {
 
 /** Media operations on LiveKit segments (ffmpeg through the media runner in production). Every ffmpeg run goes through here. */
 export interface MediaPipeline {
-  /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4 (fragmented, hashed while written). */
+  /** Cuts [startMs, endMs) out of the segments into a browser-playable MP4, hashed while written. */
   cut(request: CutRequest): Promise<CutResult>;
   probe(filePath: string): Promise<MediaProbe>;
   /** Writes a JPEG frame of `inputPath` at `atSeconds`, scaled to `width` (height follows). */

@@ -26,7 +26,11 @@ export class H264ParameterSets {
  * stream copy does); SPS/PPS are also collected for the sample description. When every start
  * code is 4 bytes (x264's usual output) the lengths overwrite them in place: no copy.
  */
-export function annexBToSample(au: Buffer, sets: H264ParameterSets): H264Sample {
+export function annexBToSample(
+  au: Buffer,
+  sets: H264ParameterSets,
+  allocate: (size: number) => Buffer = Buffer.allocUnsafe,
+): H264Sample {
   const nals: [number, number][] = [];
   let at = au.indexOf(START_CODE, 0);
   while (at >= 0) {
@@ -57,7 +61,7 @@ export function annexBToSample(au: Buffer, sets: H264ParameterSets): H264Sample 
     for (const [begin, end] of nals) au.writeUInt32BE(end - begin, begin - 4);
     return { data: au, key };
   }
-  const out = Buffer.allocUnsafe(total);
+  const out = allocate(total);
   let n = 0;
   for (const [begin, end] of nals) {
     out.writeUInt32BE(end - begin, n);

@@ -8,6 +8,7 @@ import type { Segment } from '../../segments/types.js';
 import { coveredRange, EPS, planRuns, planSeconds, type RunPlan } from '../cut-plan.js';
 import { checkFrameCount } from '../verify-clip.js';
 import { AAC_FRAME_SAMPLES, type AacStreamInfo } from './aac-adts.js';
+import { Arena, BufferPool } from './buffer-pool.js';
 import { H264ParameterSets } from './h264-access-unit.js';
 import {
   avc1SampleEntry,
@@ -34,9 +35,13 @@ const HALF_MS = 45;
  *
  * Frame accuracy without re-encoding: the video is copied from the keyframe at or before the
  * first requested frame and an edit list (`elst` media_time) starts presentation at that
- * frame; the audio gets its own edit so both start at the same instant. Verified (see the
- * tests): ffmpeg/ffprobe decode and show exactly the edited range (frame stamps), and
- * Chromium's `<video>` starts at the edited frame and reports the edited duration.
+ * frame; the audio gets its own edit so both start at the same instant. Verified with frame
+ * stamps (native-remux.test.ts, ffmpeg-media-pipeline.test.ts): ffmpeg/ffprobe decode exactly
+ * the edited range (first/last frame within one frame, start_time 0 for both streams), and
+ * Chromium's `<video>` (src=, moov at the end over HTTP Range) shows the requested frame at 0
+ * and reports the edited duration; with media_time forced to 0 both showed the keyframe
+ * instead (610 ms early), so the edit is what they honour. Non-fragmented on purpose: edit
+ * lists in fragmented files are where players disagree.
  *
  * Throws NativeRemuxUnsupported (before or while writing) for what it does not handle;
  * the caller removes the output and cuts with ffmpeg.
@@ -49,7 +54,10 @@ export async function cutNative(
   const byPath = new Map(request.segments.map((s) => [s.path, s]));
   // Boundary segments are read while planning and kept for the remux: no second read.
   const cached = new Map<string, Buffer>();
-  const read = (s: Segment) => readSegmentBytes(s, source, signal);
+  const pool = new BufferPool();
+  const audioPool = new BufferPool();
+  const videoPool = new BufferPool();
+  const read = (s: Segment) => readSegmentBytes(s, source, (size) => pool.take(size), signal);
   const prober = async (p: string): Promise<SegmentProbe> => {
     let bytes = cached.get(p);
     if (!bytes) {
@@ -124,13 +132,22 @@ export async function cutNative(
       const runEnd = firstTicks + runTicks[k]!;
       const startTicks = k === 0 ? keyTicks : firstTicks;
       const aacTicks = audioInfo ? (AAC_FRAME_SAMPLES * 90_000) / audioInfo.sampleRate : 0;
-      const samples = readSegmentSamples(bytes, hasAudio, sets, {
-        referenceTicks: ticks(plan.anchorPts),
-        keepVideo: (pts) => pts >= startTicks - HALF_MS && pts <= lastTicks + HALF_MS,
-        keepAudio: (pts) =>
-          (k === 0 ? pts + (aacTicks || 1920) > firstTicks + HALF_MS : pts >= firstTicks - HALF_MS) &&
-          pts < runEnd - HALF_MS,
-      });
+      const audioScratch = audioPool.take(Math.max(4096, bytes.length >> 3));
+      // Access units with 3-byte start codes grow by a byte per NAL: converted into here.
+      const videoScratch = videoPool.take(bytes.length);
+      const samples = readSegmentSamples(
+        bytes,
+        hasAudio,
+        sets,
+        {
+          referenceTicks: ticks(plan.anchorPts),
+          keepVideo: (pts) => pts >= startTicks - HALF_MS && pts <= lastTicks + HALF_MS,
+          keepAudio: (pts) =>
+            (k === 0 ? pts + (aacTicks || 1920) > firstTicks + HALF_MS : pts >= firstTicks - HALF_MS) &&
+            pts < runEnd - HALF_MS,
+        },
+        { audio: audioScratch, video: new Arena(videoScratch) },
+      );
       if (samples.audioInfo) {
         if (audioInfo && !audioInfo.config.equals(samples.audioInfo.config)) {
           throw new NativeRemuxUnsupported('the AAC configuration changes');
@@ -174,6 +191,15 @@ export async function cutNative(
           ...samples.audio.map((f) => f.data),
         ]);
       }
+      // The samples are views of these buffers: reuse them once their write is done.
+      writing.then(
+        () => {
+          pool.release(bytes);
+          audioPool.release(audioScratch);
+          videoPool.release(videoScratch);
+        },
+        () => undefined,
+      );
       doneBytes += segment.sizeBytes;
       progress(Math.min(0.99, doneBytes / totalBytes));
     }

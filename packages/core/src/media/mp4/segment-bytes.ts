@@ -14,10 +14,11 @@ const MAX_SEGMENT_BYTES = 256 * 1024 * 1024;
 export async function readSegmentBytes(
   segment: Segment,
   source: SegmentReader | undefined,
+  allocate: (size: number) => Buffer,
   signal?: AbortSignal,
 ): Promise<Buffer> {
   signal?.throwIfAborted();
-  if (!source || source.local) return readLocal(segment, signal);
+  if (!source || source.local) return readLocal(segment, allocate, signal);
   const stream = await source.open(segment, signal ? { signal } : {});
   const chunks: Buffer[] = [];
   let size = 0;
@@ -36,10 +37,17 @@ export async function readSegmentBytes(
       details: { segment: segment.name },
     });
   }
-  return Buffer.concat(chunks, size);
+  const bytes = allocate(size);
+  let at = 0;
+  for (const chunk of chunks) at += chunk.copy(bytes, at);
+  return bytes;
 }
 
-async function readLocal(segment: Segment, signal?: AbortSignal): Promise<Buffer> {
+async function readLocal(
+  segment: Segment,
+  allocate: (size: number) => Buffer,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   let handle: Awaited<ReturnType<typeof open>>;
   try {
     // Only a regular file, never through a symlink; O_NONBLOCK so a FIFO cannot hang the open.
@@ -57,7 +65,7 @@ async function readLocal(segment: Segment, signal?: AbortSignal): Promise<Buffer
   try {
     const info = await handle.stat();
     if (!info.isFile() || info.size > MAX_SEGMENT_BYTES) throw tooLarge(segment, info.size);
-    const bytes = Buffer.allocUnsafe(info.size);
+    const bytes = allocate(info.size);
     let read = 0;
     while (read < info.size) {
       signal?.throwIfAborted();

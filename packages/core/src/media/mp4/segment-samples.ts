@@ -1,5 +1,6 @@
 import { demuxTs } from '../../segments/mpegts/ts-demux.js';
 import { type AacFrame, type AacStreamInfo, AdtsReader } from './aac-adts.js';
+import type { Arena } from './buffer-pool.js';
 import { annexBToSample, type H264ParameterSets } from './h264-access-unit.js';
 import { NativeRemuxUnsupported } from './unsupported.js';
 
@@ -35,8 +36,10 @@ export function readSegmentSamples(
   expectAudio: boolean,
   sets: H264ParameterSets,
   window: SampleWindow,
+  scratch?: { audio: Buffer; video: Arena },
 ): SegmentSamples {
-  const ts = demuxTs(bytes);
+  const ts = demuxTs(bytes, scratch?.audio);
+  const allocate = scratch ? (size: number) => scratch.video.alloc(size) : undefined;
   if (ts.badPackets > 0 || ts.trailingBytes > 0) throw new NativeRemuxUnsupported('damaged MPEG-TS packets');
   if (ts.videoCodec !== 'h264') throw new NativeRemuxUnsupported(`${ts.videoCodec ?? 'no'} video`);
   if (expectAudio !== (ts.audioPid !== null) || (ts.audioPid !== null && ts.audioCodec !== 'aac')) {
@@ -54,7 +57,7 @@ export function readSegmentSamples(
     }
     const pts = unwrap(unit.pts);
     if (!window.keepVideo(pts)) continue;
-    const sample = annexBToSample(ts.video.data.subarray(unit.start, unit.end), sets);
+    const sample = annexBToSample(ts.video.data.subarray(unit.start, unit.end), sets, allocate);
     video.push({ pts, dts: unwrap(unit.dts), key: sample.key, data: sample.data });
   }
   const adts = new AdtsReader();

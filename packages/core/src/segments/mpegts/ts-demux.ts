@@ -32,7 +32,7 @@ export interface TsDemuxResult extends TsLayout {
   orphanPayloads: number;
 }
 
-export function demuxTs(bytes: Buffer): TsDemuxResult {
+export function demuxTs(bytes: Buffer, audioScratch?: Buffer): TsDemuxResult {
   const result: TsDemuxResult = {
     programNumber: null,
     pmtPid: null,
@@ -42,7 +42,7 @@ export function demuxTs(bytes: Buffer): TsDemuxResult {
     audioCodec: null,
     video: { data: bytes, units: [] },
     // Audio is a few percent of a segment; grown if a stream has more.
-    audio: { data: Buffer.allocUnsafe(Math.max(4096, bytes.length >> 3)), units: [] },
+    audio: { data: audioScratch ?? Buffer.allocUnsafe(Math.max(4096, bytes.length >> 3)), units: [] },
     badPackets: 0,
     trailingBytes: bytes.length % PACKET,
     orphanPayloads: 0,
