@@ -10,7 +10,7 @@ import { WORK_DIR } from './capture.js';
 import { cancelled, prepareRange, selectRange } from './range.js';
 
 export interface ReplayStream {
-  /** The MP4 (fragmented: it plays while it downloads), read from a temp file removed when the stream closes. */
+  /** The MP4 (moov last: a player seeks it with Range requests), read from a temp file removed when the stream closes. */
   stream: Readable;
   sizeBytes: number;
   /** Suggested download name, e.g. `replay-2026-11-21_13-45-07.mp4`. */
