@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GatedPipeline } from './support/gated-pipeline.js';
 import { entries, ffmpegProcessesMentioning } from './support/processes.js';
 import { type ReplayEnv, startReplayEnv, uniqueUser } from './support/replay-env.js';
 
@@ -12,6 +13,7 @@ describe('GET stream and the save rate limit', () => {
   const streamer = uniqueUser('streamer');
   const saver = uniqueUser('saver');
   let env: ReplayEnv;
+  const media = new GatedPipeline();
 
   async function startBuffer(user: string, roomName: string): Promise<void> {
     const res = await env.app.request(`${API}/start`, {
@@ -25,7 +27,7 @@ describe('GET stream and the save rate limit', () => {
   }
 
   beforeAll(async () => {
-    env = await startReplayEnv({ historySeconds: 60 });
+    env = await startReplayEnv({ historySeconds: 60, manager: { media } });
     await startBuffer(streamer, 'room-stream');
     await startBuffer(saver, 'room-save');
   }, 240_000);
@@ -78,24 +80,22 @@ describe('GET stream and the save rate limit', () => {
     ).toBe(400);
   }, 120_000);
 
-  it('a client that disconnects mid-download cancels the work: ffmpeg ends, no temp file remains', async () => {
+  it('a client that disconnects mid-download cancels the cut: no process, no temp file remains', async () => {
     const workRoot = path.join(env.clipsDir, WORK);
     const client = new AbortController();
+    media.holdCuts = true;
+    const held = media.nextCutHeld();
     const pending = env.app
       .request(`${API}/stream?durationSeconds=50&mode=accurate`, { user: streamer, signal: client.signal })
       .catch((error: unknown) => error);
-    // Wait until the cut has really started (its work dir exists and ffmpeg runs in it).
-    await expect
-      .poll(
-        async () => {
-          const [dir] = await entries(workRoot);
-          return dir ? (await ffmpegProcessesMentioning(path.join(workRoot, dir))).length : 0;
-        },
-        { timeout: 60_000, interval: 50 },
-      )
-      .toBeGreaterThan(0);
+    // The cut has read its first segment and waits for the request's signal: disconnect now.
+    await held;
     client.abort();
     expect(await pending).toBeInstanceOf(Error);
+    // The server saw the disconnect and the cut ended with the abort (not by finishing).
+    await expect.poll(() => media.heldOutcomes.length, { timeout: 20_000 }).toBe(1);
+    media.holdCuts = false;
+    expect(media.heldOutcomes[0]).toMatchObject({ details: { aborted: true } });
     await expect.poll(() => ffmpegProcessesMentioning(workRoot), { timeout: 20_000 }).toEqual([]);
     await expect.poll(() => entries(workRoot), { timeout: 20_000 }).toEqual([]);
     // The buffer itself is untouched: a download still works afterwards.
