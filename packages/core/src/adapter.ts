@@ -7,6 +7,8 @@
 // Building blocks behind the manager
 export { CAPTURE_PRESETS_SECONDS } from './buffer/buffer-status.js';
 export type { RoomStatus } from './buffer/room-status.js';
+// Media and segments (tools, benchmarks, custom pipelines)
+export { assertByteRange, type InclusiveByteRange } from './byte-range.js';
 export { reservationBytes } from './capture/range.js';
 export {
   type EgressS3UploadInput,
@@ -52,7 +54,6 @@ export {
 } from './livekit/livekit-egress-gateway.js';
 export { encodingOptionsFor, QUALITY_PRESETS, qualitySpec, sourceMatchedSpec } from './livekit/quality.js';
 export { DEFAULT_CAPTURE_RATE_LIMITS } from './manager/build-context.js';
-// Media and segments (tools, benchmarks, custom pipelines)
 export * from './media/index.js';
 // In-memory and in-process implementations (reference implementations of the ports)
 export * from './memory/index.js';

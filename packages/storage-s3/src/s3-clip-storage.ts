@@ -15,7 +15,12 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type ClipStorage, ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
-import type { ByteRange, PendingWrite, PresignGetOptions } from '@livekit-replay/core/adapter';
+import {
+  assertByteRange,
+  type ByteRange,
+  type PendingWrite,
+  type PresignGetOptions,
+} from '@livekit-replay/core/adapter';
 import { isNotFound, s3Error } from './config.js';
 import { assertStorageKey, normalizeKeyPrefix } from './keys.js';
 
@@ -179,19 +184,7 @@ export class S3ClipStorage implements ClipStorage {
     if (range) {
       const size = await this.size(key);
       if (size === null) throw notFound(key);
-      if (
-        !Number.isInteger(range.start) ||
-        !Number.isInteger(range.end) ||
-        range.start < 0 ||
-        range.end < range.start ||
-        range.end >= size
-      ) {
-        throw new ReplayBufferError(
-          ReplayErrorCode.RANGE_NOT_SATISFIABLE,
-          `byte range ${range.start}-${range.end} is outside 0-${size - 1}`,
-          { details: { size } },
-        );
-      }
+      assertByteRange(range, size);
     }
     try {
       const response = await this.client.send(

@@ -2,6 +2,7 @@ import type { Readable } from 'node:stream';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { ReplayBufferError, ReplayErrorCode } from '@livekit-replay/core';
 import {
+  assertByteRange,
   assertSegmentPrefix,
   type ListSegmentsOptions,
   type OpenSegmentOptions,
@@ -123,13 +124,7 @@ export class S3SegmentSource implements SegmentSource {
   async open(segment: Segment, options: OpenSegmentOptions = {}): Promise<Readable> {
     const key = this.segmentKey(segment);
     const range = options.range ?? { start: 0, end: segment.sizeBytes - 1 };
-    if (range.start < 0 || range.end < range.start || range.end >= segment.sizeBytes) {
-      throw new ReplayBufferError(
-        ReplayErrorCode.RANGE_NOT_SATISFIABLE,
-        `byte range ${range.start}-${range.end} is outside 0-${segment.sizeBytes - 1}`,
-        { details: { size: segment.sizeBytes } },
-      );
-    }
+    assertByteRange(range, segment.sizeBytes);
     return readChunks(chunksOf(key, range.start, range.end, this.partSize), this.readOptions(options.signal));
   }
 

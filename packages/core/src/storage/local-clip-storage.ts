@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { assertByteRange } from '../byte-range.js';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { safeJoin } from '../ids.js';
 import type { ByteRange, ClipStorage, PendingWrite } from '../ports/clip-storage.js';
@@ -83,15 +84,7 @@ export class LocalClipStorage implements ClipStorage {
     if (size === null) {
       throw new ReplayBufferError(ReplayErrorCode.CLIP_NOT_FOUND, `No stored file for ${key}`);
     }
-    if (range && (range.start < 0 || range.end < range.start || range.end >= size)) {
-      throw new ReplayBufferError(
-        ReplayErrorCode.RANGE_NOT_SATISFIABLE,
-        `byte range ${range.start}-${range.end} is outside 0-${size - 1}`,
-        {
-          details: { size },
-        },
-      );
-    }
+    if (range) assertByteRange(range, size);
     return createReadStream(filePath, range ? { start: range.start, end: range.end } : {});
   }
 

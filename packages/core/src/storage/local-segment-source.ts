@@ -1,6 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { readdir, rm, unlink } from 'node:fs/promises';
 import { addAbortSignal, Readable } from 'node:stream';
+import { assertByteRange } from '../byte-range.js';
 import { ReplayBufferError, ReplayErrorCode } from '../errors.js';
 import { assertSafeId, safeJoin } from '../ids.js';
 import type {
@@ -49,13 +50,7 @@ export class LocalSegmentSource implements SegmentSource {
   async open(segment: Segment, options: OpenSegmentOptions = {}): Promise<Readable> {
     this.assertSegmentName(segment.name);
     const range = options.range ?? { start: 0, end: segment.sizeBytes - 1 };
-    if (range.start < 0 || range.end < range.start || range.end >= segment.sizeBytes) {
-      throw new ReplayBufferError(
-        ReplayErrorCode.RANGE_NOT_SATISFIABLE,
-        `byte range ${range.start}-${range.end} is outside 0-${segment.sizeBytes - 1}`,
-        { details: { size: segment.sizeBytes } },
-      );
-    }
+    assertByteRange(range, segment.sizeBytes);
     let opened: Awaited<ReturnType<typeof openRegularFile>>;
     try {
       opened = await openRegularFile(this.layout.dir, segment.name);
