@@ -1,7 +1,7 @@
 // A save from segments in S3 against the same save from local disk, in one run: the fixture is
 // uploaded to s3rver on loopback under a key prefix, `S3SegmentSource` lists it, and
 // `FfmpegMediaPipeline.cut({ source })` reads the selected segments through ranged GETs.
-import { readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { FfmpegMediaPipeline, type Segment, type SegmentIndexSnapshot } from '@livekit-replay/core/adapter';
@@ -130,6 +130,7 @@ export async function benchS3Saves(options: {
       const label = `${minutes} min`;
       const workDir = join(options.workRoot, `s3-save-${label.replace(/\W+/g, '-')}`);
       const job = liveSaveJob(options.snapshot, minutes * 60, workDir);
+      await mkdir(workDir, { recursive: true }); // the cut writes its output here
       const remoteSegments = job.segments.map((s) => {
         const found = byName.get(s.name);
         if (!found) throw new Error(`segment ${s.name} is not listed in the bucket`);
@@ -179,7 +180,7 @@ export function renderS3Saves(bench: S3SaveBench | null | undefined): string[] {
   const out = [
     '## Saves from segments in S3',
     '',
-    `The same accurate save (\`FfmpegMediaPipeline.cut\`, last N minutes as in "Time to clip") from the local fixture and from the same segments in a bucket: ${bench.objects} objects (${fmt(bench.uploadedBytes / 1e6, 0)} MB) on s3rver on loopback, read through \`S3SegmentSource\` (\`cut({ source })\` copies only the selected segments into the save's scratch directory with ranged GETs, then cuts as from disk). Both run in this process, interleaved; s3rver runs here too, so the S3 rows' CPU includes serving the GETs. Listing the whole buffer (both playlists and ListObjectsV2) took ${fmt(bench.listMs, 0)} ms.`,
+    `The same accurate save (\`FfmpegMediaPipeline.cut\`, last N minutes as in "Time to clip") from the local fixture and from the same segments in a bucket: ${bench.objects} objects (${fmt(bench.uploadedBytes / 1e6, 0)} MB) on s3rver on loopback, read through \`S3SegmentSource\` (\`cut({ source })\`: the in-process remux streams each selected segment from the bucket with ranged GETs, the next one read ahead; nothing is copied to disk first). Both run in this process, interleaved; s3rver runs here too, so the S3 rows' CPU includes serving the GETs. Listing the whole buffer (both playlists and ListObjectsV2) took ${fmt(bench.listMs, 0)} ms.`,
     '',
   ];
   if (bench.error) out.push(`Not fully measured: ${bench.error}.`, '');
