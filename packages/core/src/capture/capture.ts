@@ -3,7 +3,6 @@ import path from 'node:path';
 import { ReplayBufferError, ReplayErrorCode, toReplayBufferError } from '../errors.js';
 import { newId, safeJoin } from '../ids.js';
 import { shareClip } from '../library/share.js';
-import { materializeSegments } from '../media/materialize-segments.js';
 import type { PendingWrite } from '../ports/clip-storage.js';
 import type { SegmentSource } from '../ports/segment-source.js';
 import { redactErrorPaths } from '../redact-paths.js';
@@ -16,6 +15,7 @@ import {
 } from '../runtime/context.js';
 import { toClipDto } from '../runtime/dto.js';
 import { type CaptureReplayInput, captureInputSchema, parseInput } from '../runtime/inputs.js';
+import { withSegmentFile } from '../runtime/segment-files.js';
 import { isLive } from '../runtime/session-lifecycle.js';
 import { endClampReason } from '../segments/live-edge.js';
 import type { Segment } from '../segments/types.js';
@@ -78,8 +78,8 @@ export async function captureReplay(ctx: ManagerContext, raw: CaptureReplayInput
       ctx.events.emit('capture:progress', { captureId, fraction });
       void notifyUser(ctx, { ...notificationBase(session), type: 'CAPTURE_PROGRESS', captureId, fraction });
     };
-    // The poster is taken from the segments while the clip is cut, so it never delays the save;
-    // a missing poster never fails a save that produced a good clip.
+    // The poster is taken from one segment while the clip is cut (in parallel; for a short save
+    // it can finish last); a missing poster never fails a save that produced a good clip.
     const posterAt = posterFrame(selection.segments, selection.startMs, selection.endMs);
     const posterJob = writePoster(ctx, prepared.source, clipId, posterAt, workDir, signal).catch((error) => {
       reportError(ctx, toReplayBufferError(error, ReplayErrorCode.MEDIA_ERROR, 'Poster failed'), {
@@ -261,20 +261,23 @@ async function writePoster(
 ): Promise<string> {
   const key = `posters/${clipId}.jpg`;
   // From object storage, the one segment is copied into the save's work directory first.
-  const files = await materializeSegments(source, [at.segment], workDir, signal);
-  try {
-    const poster = await ctx.storage.beginWrite(key);
-    try {
-      await ctx.media.poster(files.segments[0]!.path, poster.path, at.offsetSeconds, 640);
-      await poster.commit();
-      return key;
-    } catch (error) {
-      await poster.abort();
-      throw error;
-    }
-  } finally {
-    await files.release();
-  }
+  return withSegmentFile(
+    source,
+    at.segment,
+    workDir,
+    async (segmentFile) => {
+      const poster = await ctx.storage.beginWrite(key);
+      try {
+        await ctx.media.poster(segmentFile, poster.path, at.offsetSeconds, 640);
+        await poster.commit();
+        return key;
+      } catch (error) {
+        await poster.abort();
+        throw error;
+      }
+    },
+    signal,
+  );
 }
 
 /**
