@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ReplayBufferManager } from '@livekit-replay/core';
 import { NestFactory } from '@nestjs/core';
@@ -60,7 +61,12 @@ async function main(): Promise<void> {
           .stopReplayBuffer({ userId: live.userId, sessionId: live.sessionId })
           .catch((error: Error) => log(`[app] could not stop ${live.sessionId}: ${error.message}`));
       }
+      // A download still open (a paused <video> holds its range request) would keep close()
+      // waiting for ever: give requests a few seconds, then close every connection.
+      const server = app.getHttpServer() as Server;
+      const force = setTimeout(() => server.closeAllConnections(), 5_000);
       await app.close();
+      clearTimeout(force);
       await manager.close();
       await replay.close(); // the emulator ends its ffmpeg processes here
       log('[app] stopped');
